@@ -1,0 +1,59 @@
+# eidsync: every target a newcomer or CI needs. `make` alone lists them.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+FUZZTIME  ?= 5s
+CROSSDIR  := kernel/entry/testdata/crosscheck
+STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
+
+.PHONY: help build fmt fmt-check vet lint tidy-check test race fuzz-smoke fuzz crosscheck bench golden ci
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+build: ## compile every package
+	$(GO) build ./...
+
+fmt: ## gofmt -s -w the tree
+	gofmt -s -w .
+
+fmt-check: ## fail if gofmt -s would change a file
+	@out=$$(gofmt -s -l .); if [ -n "$$out" ]; then echo "gofmt -s would change:"; echo "$$out"; exit 1; fi
+
+vet: ## go vet
+	$(GO) vet ./...
+
+lint: ## staticcheck, pinned in tools.mod (kernel import rules run in `test`)
+	$(STATICCHECK) ./...
+
+tidy-check: ## fail if go mod tidy would change go.mod or go.sum
+	$(GO) mod tidy
+	git diff --exit-code go.mod go.sum
+
+test: ## all tests with invariants on, shuffled
+	$(GO) test -tags invariants -shuffle=on -count=1 -timeout 5m ./...
+
+race: ## all tests under the race detector
+	$(GO) test -race -tags invariants -count=1 -timeout 10m ./...
+
+fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s)
+	@for t in $$($(GO) test ./fuzz -list '^Fuzz' | grep '^Fuzz'); do \
+		echo "fuzz $$t for $(FUZZTIME)"; \
+		$(GO) test ./fuzz -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+	done
+
+fuzz: ## fuzz one target longer: make fuzz TARGET=FuzzEntryCBOR FUZZTIME=10m
+	$(GO) test ./fuzz -run '^$$' -fuzz '^$(TARGET)$$' -fuzztime $(FUZZTIME)
+
+crosscheck: ## re-derive the entry golden vectors with the IPLD JavaScript libraries
+	cd $(CROSSDIR) && npm ci --no-audit --no-fund --loglevel=error && node crosscheck.mjs ../vectors.json
+
+bench: ## benchmarks; each prints its ratio to the floor measured in the same run
+	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
+
+golden: ## regenerate golden files, then review git diff
+	$(GO) test ./kernel/entry -run Golden -rewrite
+
+ci: fmt-check vet lint tidy-check test race fuzz-smoke crosscheck ## everything CI runs
