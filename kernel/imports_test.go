@@ -23,7 +23,7 @@ const modulePath = "github.com/eidsync/eidsync"
 var kernelStdlib = []string{
 	"bytes", "cmp", "crypto/ed25519", "crypto/sha256", "encoding/base32",
 	"encoding/base64", "encoding/binary", "encoding/hex", "encoding/json",
-	"errors", "fmt", "math", "math/bits", "math/rand/v2", "slices", "sort",
+	"errors", "fmt", "maps", "math", "math/bits", "math/rand/v2", "slices", "sort",
 	"strconv", "strings", "unicode/utf8",
 }
 

@@ -1,0 +1,74 @@
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// committed takes a local entry. A root creates its tree. Every parent must
+// be stored or on its way to the store; an entry whose parents are still in
+// flight waits for them, so a writer may commit a chain without waiting for
+// each Persisted. A refused commit changes nothing and is returned.
+func (m *Machine) committed(ev Committed) error {
+	b, err := checkBlob(ev.Blob, m.cfg.Wire.Entry)
+	if err != nil {
+		return err
+	}
+	treeID := b.Entry.TreeID(b.ID)
+	t := m.trees[treeID]
+	if t == nil && !b.Entry.IsRoot() {
+		return fmt.Errorf("%w: %s: tree %s not found", ErrInvalidEntry, b.ID, treeID)
+	}
+	if t != nil && t.held(b.ID) {
+		return m.recommitted(t, ev.Ref, b.ID)
+	}
+	var waitFor []entry.ID
+	for _, p := range b.Entry.Tree.Parents {
+		if _, inflight := t.inflight[p]; !t.dag.Has(p) && !inflight {
+			return fmt.Errorf("%w: %s: parent %s is not stored", ErrInvalidEntry, b.ID, p)
+		} else if inflight {
+			waitFor = append(waitFor, p)
+		}
+	}
+	if t == nil {
+		if len(m.trees) >= m.cfg.TreesMax {
+			return fmt.Errorf("%w: TreesMax %d", ErrLimit, m.cfg.TreesMax)
+		}
+		t = newTree(treeID)
+		m.trees[treeID] = t
+	}
+	lr := localRef{ref: ev.Ref, id: b.ID}
+	if len(waitFor) == 0 {
+		m.write(t, []Blob{b}, []localRef{lr})
+		return nil
+	}
+	t.orphans[b.ID] = &orphan{blob: b, since: m.nowTicks, local: &lr}
+	for _, p := range waitFor {
+		t.waiters[p] = append(t.waiters[p], b.ID)
+	}
+	return nil
+}
+
+// recommitted answers a commit of an entry already held: durable now, or
+// when its write completes.
+func (m *Machine) recommitted(t *tree, ref Ref, id entry.ID) error {
+	if t.dag.Has(id) {
+		m.commitNotice(localRef{ref: ref, id: id}, t.root, "")
+		return nil
+	}
+	if s, ok := t.inflight[id]; ok {
+		w := m.writes[s]
+		w.refs = append(w.refs, localRef{ref: ref, id: id})
+		return nil
+	}
+	return fmt.Errorf("%w: %s is already waiting for its parents", ErrInvalidEntry, id)
+}
+
+func (m *Machine) commitNotice(lr localRef, tree entry.ID, failure string) {
+	n := Notice{Kind: NoticeCommitted, Ref: lr.ref, Tree: tree, ID: lr.id}
+	if failure != "" {
+		n.Kind, n.Err = NoticeCommitFailed, "store: "+failure
+	}
+	m.notify(n)
+}

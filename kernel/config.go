@@ -1,0 +1,86 @@
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// Config holds every limit of a Machine. Durations are in ticks; the driver
+// decides how long a tick is. Start from DefaultConfig and override.
+type Config struct {
+	// Seed seeds the machine's own PRNG (handshake challenges). The driver
+	// draws it from crypto/rand and logs it; the simulator derives it.
+	Seed uint64
+	// DeviceKey is this node's identity; it signs handshake answers.
+	DeviceKey entry.PrivateKey
+	// DisplayName is sent in handshakes; empty sends null.
+	DisplayName string
+	// Wire bounds every message and entry this machine reads or writes.
+	Wire WireLimits
+
+	PeersMax            int    // peers with state in memory
+	TreesMax            int    // trees held
+	SessionsMax         int    // outbound syncs in progress at once
+	RequestsInflightMax int    // inbound requests being answered at once
+	WantsInflightMax    int    // entries asked by GetEntries and not yet answered, per peer
+	OrphansMax          int    // received entries waiting for parents, per tree
+	OrphanTicksMax      uint64 // an orphan whose parents never come is dropped after this
+	RequestTicksMax     uint64 // an outbound request with no reply fails after this
+	RoundsMax           int    // requests one sync may make (continuations, fetches, pushes)
+	FrontierMax         int    // IDs in a have-set
+}
+
+// DefaultConfig returns limits suited to a node serving a few hundred peers
+// with trees of millions of entries, at a tick of 100 ms.
+func DefaultConfig() Config {
+	return Config{
+		Wire:                DefaultWireLimits(),
+		PeersMax:            1024,
+		TreesMax:            4096,
+		SessionsMax:         64,
+		RequestsInflightMax: 256,
+		WantsInflightMax:    512,
+		OrphansMax:          10_000,
+		OrphanTicksMax:      3000,
+		RequestTicksMax:     300,
+		RoundsMax:           10_000,
+		FrontierMax:         64,
+	}
+}
+
+// Validate checks each limit and how they relate.
+func (c Config) Validate() error {
+	positive := []struct {
+		name string
+		v    int
+	}{
+		{"Wire.MessageBytesMax", c.Wire.MessageBytesMax}, {"Wire.EntriesMax", c.Wire.EntriesMax},
+		{"Wire.IDsMax", c.Wire.IDsMax}, {"Wire.Entry.EntryBytesMax", c.Wire.Entry.EntryBytesMax},
+		{"PeersMax", c.PeersMax}, {"TreesMax", c.TreesMax}, {"SessionsMax", c.SessionsMax},
+		{"RequestsInflightMax", c.RequestsInflightMax}, {"WantsInflightMax", c.WantsInflightMax},
+		{"OrphansMax", c.OrphansMax}, {"RoundsMax", c.RoundsMax}, {"FrontierMax", c.FrontierMax},
+	}
+	for _, p := range positive {
+		if p.v <= 0 {
+			return fmt.Errorf("%w: %s must be positive, got %d", ErrConfig, p.name, p.v)
+		}
+	}
+	switch {
+	case c.OrphanTicksMax == 0 || c.RequestTicksMax == 0:
+		return fmt.Errorf("%w: OrphanTicksMax and RequestTicksMax must be positive", ErrConfig)
+	case c.Wire.Entry.EntryBytesMax*4+envelopeBytesMax > c.Wire.MessageBytesMax:
+		return fmt.Errorf("%w: an entry of EntryBytesMax (%d) must fit one message of MessageBytesMax (%d) in v0 JSON",
+			ErrConfig, c.Wire.Entry.EntryBytesMax, c.Wire.MessageBytesMax)
+	case c.FrontierMax > c.Wire.IDsMax || c.WantsInflightMax > c.Wire.IDsMax*16:
+		return fmt.Errorf("%w: FrontierMax must fit Wire.IDsMax", ErrConfig)
+	case c.DeviceKey.Public().IsZero():
+		return fmt.Errorf("%w: DeviceKey is not set", ErrConfig)
+	}
+	return nil
+}
+
+// envelopeBytesMax bounds the JSON of a response without its entries: the
+// variant name, tree ID, up to IDsMax tips and the continuation fields are
+// counted separately; this is the fixed part.
+const envelopeBytesMax = 1024

@@ -1,0 +1,242 @@
+package kernel
+
+import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/eidsync/eidsync/kernel/dag"
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// Machine is the sync state machine of one node. It is not safe for
+// concurrent use: one driver goroutine owns it (see the package doc).
+type Machine struct {
+	cfg      Config
+	rng      prng
+	nowTicks uint64
+	nowMs    int64
+	seq      Seq
+
+	trees    map[entry.ID]*tree
+	peers    map[PeerID]*peer
+	writes   map[Seq]*pendingWrite
+	reads    map[Seq]*pendingRead
+	outbound map[Seq]*outRequest
+	inbound  map[ReqID]bool // requests received and not yet answered
+	sessions map[uint64]*session
+	nextSID  uint64
+
+	ready Ready
+}
+
+// State is what a machine restarts from: every tree's stored entries in the
+// order they were persisted (parents before children). It comes from the
+// store alone, through the same path in production and in the simulator.
+type State struct {
+	Trees []TreeState
+}
+
+// TreeState is one tree's stored entries, root first.
+type TreeState struct {
+	Root    entry.ID
+	Entries []IndexedEntry
+}
+
+// IndexedEntry is the part of a stored entry the kernel keeps in memory.
+type IndexedEntry struct {
+	ID      entry.ID
+	Parents []entry.ID
+}
+
+// New returns a machine with cfg, rebuilt from restored. It fails if cfg is
+// invalid or restored is not parent-closed.
+func New(cfg Config, restored State) (*Machine, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Machine{
+		cfg:      cfg,
+		rng:      newPRNG(cfg.Seed),
+		trees:    map[entry.ID]*tree{},
+		peers:    map[PeerID]*peer{},
+		writes:   map[Seq]*pendingWrite{},
+		reads:    map[Seq]*pendingRead{},
+		outbound: map[Seq]*outRequest{},
+		inbound:  map[ReqID]bool{},
+		sessions: map[uint64]*session{},
+	}
+	for _, ts := range restored.Trees {
+		if err := m.restoreTree(ts); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func (m *Machine) restoreTree(ts TreeState) error {
+	if len(ts.Entries) == 0 || ts.Entries[0].ID != ts.Root || len(ts.Entries[0].Parents) != 0 {
+		return fmt.Errorf("kernel: restore tree %s: first entry must be its root", ts.Root)
+	}
+	if _, dup := m.trees[ts.Root]; dup || len(m.trees) >= m.cfg.TreesMax {
+		return fmt.Errorf("kernel: restore tree %s: duplicate or over TreesMax", ts.Root)
+	}
+	t := newTree(ts.Root)
+	for _, e := range ts.Entries {
+		if _, _, err := t.dag.Add(e.ID, e.Parents); err != nil {
+			return fmt.Errorf("kernel: restore tree %s: entry %s: %w", ts.Root, e.ID, err)
+		}
+	}
+	m.trees[ts.Root] = t
+	return nil
+}
+
+// Step applies one event. It returns an error, and leaves the machine
+// unchanged, when the event is refused: malformed or over a limit. Effects it
+// causes are collected for Ready.
+func (m *Machine) Step(ev Event) error {
+	var err error
+	switch ev := ev.(type) {
+	case Tick:
+		m.tick(ev)
+	case Received:
+		err = m.received(ev)
+	case SendFailed:
+		err = m.sendFailed(ev)
+	case Persisted:
+		err = m.persisted(ev.Seq, "")
+	case PersistFailed:
+		err = m.persisted(ev.Seq, nonEmpty(ev.Reason))
+	case Loaded:
+		err = m.loaded(ev.Seq, ev.Blobs, "")
+	case LoadFailed:
+		err = m.loaded(ev.Seq, nil, nonEmpty(ev.Reason))
+	case Committed:
+		err = m.committed(ev)
+	case SyncAsked:
+		err = m.syncAsked(ev)
+	default:
+		panic(fmt.Sprintf("kernel: assertion failed: unknown event %T", ev))
+	}
+	m.checkInvariants()
+	return err
+}
+
+func nonEmpty(s string) string {
+	if s == "" {
+		return "unspecified failure"
+	}
+	return s
+}
+
+// HasReady reports whether Ready would return any effect.
+func (m *Machine) HasReady() bool {
+	r := &m.ready
+	return len(r.Send)+len(r.Persist)+len(r.Load)+len(r.Notify) > 0
+}
+
+// Ready drains and returns the effects collected since the last call.
+func (m *Machine) Ready() Ready {
+	r := m.ready
+	m.ready = Ready{}
+	return r
+}
+
+func (m *Machine) nextSeq() Seq {
+	m.seq++
+	return m.seq
+}
+
+func (m *Machine) notify(n Notice) { m.ready.Notify = append(m.ready.Notify, n) }
+
+// send queues a request and records it as outstanding; the reply is routed
+// to onReply by its Seq.
+func (m *Machine) send(to PeerID, version uint32, msg Message, owner outRequest) Seq {
+	s := m.nextSeq()
+	owner.to, owner.sentTick = to, m.nowTicks
+	m.outbound[s] = &owner
+	m.ready.Send = append(m.ready.Send, Envelope{Seq: s, To: to, Version: version, Msg: msg})
+	return s
+}
+
+// reply answers the inbound request req exactly once.
+func (m *Machine) reply(to PeerID, req ReqID, version uint32, msg Message) {
+	if !m.inbound[req] {
+		panic(fmt.Sprintf("kernel: assertion failed: reply to request %d that is not open", req))
+	}
+	delete(m.inbound, req)
+	m.ready.Send = append(m.ready.Send, Envelope{To: to, Reply: req, Version: version, Msg: msg})
+}
+
+func (m *Machine) tick(ev Tick) {
+	m.nowTicks++
+	m.nowMs = ev.NowMs
+	for _, s := range sortedKeys(m.outbound) {
+		if r := m.outbound[s]; m.nowTicks-r.sentTick >= m.cfg.RequestTicksMax {
+			m.failRequest(s, "no reply within RequestTicksMax")
+		}
+	}
+	for _, id := range sortedIDs(m.trees) {
+		m.trees[id].expireOrphans(m)
+	}
+}
+
+// Status is a snapshot of the machine for tests, tools and the Go API.
+type Status struct {
+	NowTicks uint64
+	Trees    []TreeStatus
+	Peers    []PeerStatus
+	Sessions int
+}
+
+// TreeStatus describes one tree.
+type TreeStatus struct {
+	Tree     entry.ID
+	Entries  int        // stored
+	Tips     []entry.ID // stored tips, in ID order
+	Orphans  int        // received, waiting for parents
+	Inflight int        // sent to the store, not yet durable
+}
+
+// PeerStatus describes one peer.
+type PeerStatus struct {
+	Peer       PeerID
+	Key        entry.PublicKey
+	Version    uint32
+	Handshaken bool
+	Stats      PeerStats
+}
+
+// PeerStats counts traffic with one peer since start.
+type PeerStats struct {
+	RequestsOut, RequestsIn int
+	EntriesIn, EntriesOut   int
+	Redundant, Rejected     int
+}
+
+// Status returns a snapshot; it allocates and is meant for tools, not hot paths.
+func (m *Machine) Status() Status {
+	st := Status{NowTicks: m.nowTicks, Sessions: len(m.sessions)}
+	for _, id := range sortedIDs(m.trees) {
+		t := m.trees[id]
+		st.Trees = append(st.Trees, TreeStatus{Tree: id, Entries: t.dag.Len(), Tips: t.dag.Tips(),
+			Orphans: len(t.orphans), Inflight: len(t.inflight)})
+	}
+	for _, p := range slices.Sorted(maps.Keys(m.peers)) {
+		pr := m.peers[p]
+		st.Peers = append(st.Peers, PeerStatus{Peer: p, Key: pr.key, Version: pr.version, Handshaken: pr.handshaken, Stats: pr.stats})
+	}
+	return st
+}
+
+func sortedKeys[K cmp.Ordered, V any](mp map[K]V) []K { return slices.Sorted(maps.Keys(mp)) }
+
+func sortedIDs[V any](mp map[entry.ID]V) []entry.ID {
+	return slices.SortedFunc(maps.Keys(mp), entry.ID.Compare)
+}
+
+// newTree is a tree with no stored entry yet.
+func newTree(root entry.ID) *tree {
+	return &tree{root: root, dag: dag.New(), inflight: map[entry.ID]Seq{}, orphans: map[entry.ID]*orphan{}, waiters: map[entry.ID][]entry.ID{}, wanted: map[entry.ID]bool{}}
+}

@@ -1,0 +1,155 @@
+package kernel
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/eidsync/eidsync/kernel/dag"
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// A session is one sync of one tree with one peer, in both directions:
+// handshake if needed; SyncTree with our tips and a have-set; store what
+// comes back (and continue while the peer says more); fetch tips we cannot
+// place (v1); push what the peer lacks; report. Callers asking for the same
+// (peer, tree) while a session runs join it.
+
+type sessionKey struct {
+	peer PeerID
+	tree entry.ID
+}
+
+type session struct {
+	sid       uint64
+	key       sessionKey
+	refs      []Ref
+	challenge []byte
+	version   uint32 // handshake version tried
+	writes    map[Seq]bool
+	theirTips []entry.ID // nil until an Incremental answer
+	cont      Continuation
+	fetched   bool
+	push      []dag.Node // entries to push, in topological order
+	pushed    int        // how many of push are sent
+	failure   string
+	stats     SyncStats
+	stalls    int // rounds in a row that stored nothing
+}
+
+func (m *Machine) session(sid uint64) *session {
+	if sid == 0 {
+		return nil
+	}
+	return m.sessions[sid]
+}
+
+func (m *Machine) syncAsked(ev SyncAsked) error {
+	if ev.Peer == "" || ev.Tree.IsZero() {
+		return fmt.Errorf("%w: SyncAsked needs a peer and a tree", ErrMalformed)
+	}
+	key := sessionKey{peer: ev.Peer, tree: ev.Tree}
+	for _, sid := range sortedKeys(m.sessions) {
+		if ss := m.sessions[sid]; ss.key == key {
+			ss.refs = append(ss.refs, ev.Ref)
+			return nil
+		}
+	}
+	if len(m.sessions) >= m.cfg.SessionsMax {
+		return fmt.Errorf("%w: SessionsMax %d", ErrLimit, m.cfg.SessionsMax)
+	}
+	p, err := m.peerFor(ev.Peer)
+	if err != nil {
+		return err
+	}
+	m.nextSID++
+	ss := &session{sid: m.nextSID, key: key, refs: []Ref{ev.Ref}, writes: map[Seq]bool{}}
+	m.sessions[ss.sid] = ss
+	if p.handshaken {
+		ss.requestSync(m)
+	} else {
+		ss.handshake(m, ProtocolV1)
+	}
+	return nil
+}
+
+func (ss *session) handshake(m *Machine, version uint32) {
+	ss.version = version
+	ss.challenge = make([]byte, challengeBytes)
+	m.rng.fill(ss.challenge)
+	msg := Handshake{PublicKey: m.cfg.DeviceKey.Public(), DisplayName: m.displayName(), ProtocolVersion: version,
+		Challenge: ss.challenge, ListenAddresses: []Address{}}
+	ss.request(m, ProtocolV0, msg, outRequest{kind: reqHandshake})
+}
+
+// request sends msg for this session, within RoundsMax.
+func (ss *session) request(m *Machine, version uint32, msg Message, r outRequest) {
+	if ss.stats.Requests >= m.cfg.RoundsMax {
+		ss.fail(m, fmt.Sprintf("gave up after RoundsMax (%d) requests", m.cfg.RoundsMax))
+		return
+	}
+	ss.stats.Requests++
+	r.sid, r.tree = ss.sid, ss.key.tree
+	m.send(ss.key.peer, version, msg, r)
+}
+
+func (ss *session) onHandshake(m *Machine, msg Message) {
+	switch resp := msg.(type) {
+	case HandshakeResponse:
+		if resp.ProtocolVersion != ss.version {
+			ss.fail(m, fmt.Sprintf("protocol mismatch: asked %d, peer answered %d", ss.version, resp.ProtocolVersion))
+			return
+		}
+		if !resp.PublicKey.Verify(handshakeSigned(ss.version, ss.challenge), resp.ChallengeResponse) {
+			ss.fail(m, "handshake: the peer's challenge response does not verify with its key")
+			return
+		}
+		p := m.peers[ss.key.peer]
+		p.key, p.version, p.handshaken = resp.PublicKey, ss.version, true
+		ss.requestSync(m)
+	case ErrorResponse:
+		if ss.version == ProtocolV1 && strings.HasPrefix(resp.Message, "Protocol version mismatch") {
+			ss.handshake(m, ProtocolV0) // a reference (v0) peer
+			return
+		}
+		ss.fail(m, "handshake refused: "+resp.Message)
+	default:
+		ss.fail(m, fmt.Sprintf("peer answered Handshake with %T", msg))
+	}
+}
+
+// requestSync sends SyncTree with our tips and, to a v1 peer, a have-set:
+// the peer's tips remembered from the last exchange, or a frontier sample
+// of our history on first contact, so the peer can place what we hold.
+func (ss *session) requestSync(m *Machine) {
+	p := m.peers[ss.key.peer]
+	msg := SyncTree{TreeID: ss.key.tree, OurTips: []entry.ID{}, PeerPubkey: m.cfg.DeviceKey.Public()}
+	if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 {
+		msg.OurTips = t.dag.Tips()
+		if p.version >= ProtocolV1 {
+			msg.Have = ss.haveSet(m, t, p, msg.OurTips)
+		}
+	}
+	if p.version >= ProtocolV1 {
+		msg.Resume = ss.cont.Resume
+	}
+	ss.cont = Continuation{}
+	ss.request(m, p.version, msg, outRequest{kind: reqSync})
+}
+
+func (ss *session) haveSet(m *Machine, t *tree, p *peer, tips []entry.ID) []entry.ID {
+	isTip := map[entry.ID]bool{}
+	for _, id := range tips {
+		isTip[id] = true
+	}
+	source := p.remembered[t.root]
+	if len(source) == 0 {
+		source = t.dag.Frontier(m.cfg.FrontierMax)
+	}
+	var have []entry.ID
+	for _, id := range source {
+		if t.dag.Has(id) && !isTip[id] && len(have) < m.cfg.FrontierMax {
+			have = append(have, id)
+		}
+	}
+	return have
+}

@@ -1,0 +1,85 @@
+package kernel
+
+import (
+	"fmt"
+
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// startPush computes what the peer lacks, exactly: our stored entries not
+// reachable from its tips that we hold. After a bootstrap there is nothing
+// to push (we held nothing).
+func (ss *session) startPush(m *Machine) {
+	t := m.trees[ss.key.tree]
+	if ss.theirTips == nil || t == nil || t.dag.Len() == 0 {
+		ss.done(m)
+		return
+	}
+	ss.push, _ = t.dag.Missing(tipNodes(t.dag), knownNodes(t.dag, ss.theirTips), 0)
+	ss.pushed = 0
+	ss.pushNext(m)
+}
+
+// pushNext loads the next batch of entries to push.
+func (ss *session) pushNext(m *Machine) {
+	t := m.trees[ss.key.tree]
+	if ss.pushed >= len(ss.push) {
+		ss.done(m)
+		return
+	}
+	end := min(len(ss.push), ss.pushed+m.cfg.Wire.EntriesMax)
+	m.load(&pendingRead{kind: readPush, tree: ss.key.tree, ids: idsOf(t.dag, ss.push[ss.pushed:end]), session: ss.sid})
+}
+
+func (ss *session) loadedPush(m *Machine, blobs []Blob, failure string) {
+	if failure != "" {
+		ss.fail(m, "loading entries to push failed: "+failure)
+		return
+	}
+	n := fit(blobs, m.budget(0))
+	ids := make([]entry.ID, n)
+	for i := range n {
+		ids[i] = blobs[i].ID
+	}
+	p := m.peers[ss.key.peer]
+	ss.request(m, p.version, SendEntries{Entries: blobs[:n]}, outRequest{kind: reqPush, ids: ids})
+}
+
+func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
+	switch resp := msg.(type) {
+	case Ack, Count:
+		ss.pushed += len(r.ids)
+		ss.stats.Pushed += len(r.ids)
+		m.peers[ss.key.peer].stats.EntriesOut += len(r.ids)
+		ss.pushNext(m)
+	case ErrorResponse:
+		ss.fail(m, "peer refused pushed entries: "+resp.Message)
+	default:
+		ss.fail(m, fmt.Sprintf("peer answered SendEntries with %T", msg))
+	}
+}
+
+// done reports success. The peer now holds our tips too, which become the
+// remembered have-set for the next sync.
+func (ss *session) done(m *Machine) {
+	if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 {
+		m.peers[ss.key.peer].remember(ss.key.tree, t.dag.Tips(), m.cfg.FrontierMax)
+	}
+	ss.finish(m, Notice{Kind: NoticeSyncDone})
+}
+
+func (ss *session) fail(m *Machine, reason string) {
+	ss.finish(m, Notice{Kind: NoticeSyncFailed, Err: reason})
+}
+
+func (ss *session) finish(m *Machine, n Notice) {
+	if m.sessions[ss.sid] != ss {
+		panic("kernel: assertion failed: session finished twice")
+	}
+	delete(m.sessions, ss.sid)
+	n.Peer, n.Tree, n.Stats = ss.key.peer, ss.key.tree, ss.stats
+	for _, ref := range ss.refs {
+		n.Ref = ref
+		m.notify(n)
+	}
+}

@@ -1,0 +1,112 @@
+package kernel
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+func (ss *session) onSync(m *Machine, msg Message) {
+	var blobs []Blob
+	switch resp := msg.(type) {
+	case ErrorResponse:
+		ss.fail(m, "peer refused: "+resp.Message)
+		return
+	case BootstrapPending:
+		ss.fail(m, fmt.Sprintf("bootstrap pending manual approval (request %s)", resp.RequestID))
+		return
+	case BootstrapResponse:
+		if resp.TreeID != ss.key.tree || resp.RootEntry.ID != ss.key.tree {
+			ss.fail(m, fmt.Sprintf("bootstrap answer is for %s, root %s, not tree %s", resp.TreeID, resp.RootEntry.ID, ss.key.tree))
+			return
+		}
+		blobs = append([]Blob{resp.RootEntry}, resp.AllEntries...)
+		ss.cont = resp.Continuation
+	case IncrementalResponse:
+		if resp.TreeID != ss.key.tree {
+			ss.fail(m, fmt.Sprintf("incremental answer is for tree %s, not %s", resp.TreeID, ss.key.tree))
+			return
+		}
+		blobs, ss.cont = resp.MissingEntries, resp.Continuation
+		ss.theirTips = entry.SortIDs(slices.Clone(resp.TheirTips))
+		m.peers[ss.key.peer].remember(ss.key.tree, ss.theirTips, m.cfg.FrontierMax)
+	default:
+		ss.fail(m, fmt.Sprintf("peer answered SyncTree with %T", msg))
+		return
+	}
+	res := m.ingest(ss.key.peer, ss.key.tree, nil, blobs)
+	m.countIngest(ss.key.peer, res)
+	ss.stats.Pulled += res.stored
+	ss.stats.Redundant += res.redundant
+	if res.stored == 0 {
+		ss.stalls++
+	} else {
+		ss.stalls = 0
+	}
+	ss.waitWrites(m, res.writes)
+}
+
+// waitWrites continues the session once the given writes are done.
+func (ss *session) waitWrites(m *Machine, writes []Seq) {
+	for _, s := range writes {
+		ss.writes[s] = true
+		m.writes[s].sessions = append(m.writes[s].sessions, ss.sid)
+	}
+	if len(ss.writes) == 0 {
+		ss.afterPull(m)
+	}
+}
+
+func (ss *session) writeDone(m *Machine, s Seq, failure string) {
+	if !ss.writes[s] {
+		return
+	}
+	delete(ss.writes, s)
+	if failure != "" && ss.failure == "" {
+		ss.failure = "storing pulled entries failed: " + failure
+	}
+	if len(ss.writes) == 0 {
+		ss.afterPull(m)
+	}
+}
+
+// afterPull runs when everything pulled so far is durable: continue a cut
+// answer, fetch tips we cannot place, or start pushing.
+func (ss *session) afterPull(m *Machine) {
+	if ss.failure != "" {
+		ss.fail(m, ss.failure)
+		return
+	}
+	if ss.cont.More {
+		if ss.stalls >= 2 {
+			ss.fail(m, "peer keeps answering 'more' without new entries")
+			return
+		}
+		ss.requestSync(m)
+		return
+	}
+	p := m.peers[ss.key.peer]
+	if unplaced := ss.unplaced(m); len(unplaced) > 0 && p.version >= ProtocolV1 && !ss.fetched {
+		ss.fetched = true
+		for _, id := range unplaced {
+			m.trees[ss.key.tree].wanted[id] = true
+		}
+		p.wants += len(unplaced)
+		ss.request(m, p.version, GetEntries{TreeID: ss.key.tree, IDs: unplaced}, outRequest{kind: reqFetch, ids: unplaced})
+		return
+	}
+	ss.startPush(m)
+}
+
+// unplaced lists the peer's tips that we do not hold (PROTOCOL.md 11.7).
+func (ss *session) unplaced(m *Machine) []entry.ID {
+	t := m.trees[ss.key.tree]
+	var out []entry.ID
+	for _, id := range ss.theirTips {
+		if t != nil && !t.held(id) && !t.wanted[id] && len(out) < m.cfg.Wire.IDsMax {
+			out = append(out, id)
+		}
+	}
+	return out
+}

@@ -1,0 +1,336 @@
+package kernel
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// This file reads the v0 JSON as serde reads it: members matched by exact,
+// case-sensitive name, unknown members ignored, a duplicated member refused,
+// missing Option members read as null, every other member required.
+
+// wireError is a decode error: its kind (ErrMalformed, ErrMessageTooLarge,
+// ErrUnknownVariant), the path of the offending field and, for an entry, the
+// entry package's error.
+type wireError struct {
+	kind  error
+	path  string
+	msg   string
+	cause error
+}
+
+func (e *wireError) Error() string {
+	s := e.kind.Error()
+	if e.path != "" {
+		s += ": " + e.path
+	}
+	if e.msg != "" {
+		s += ": " + e.msg
+	}
+	if e.cause != nil {
+		s += ": " + e.cause.Error()
+	}
+	return s
+}
+
+func (e *wireError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+func malformedf(format string, args ...any) error {
+	return &wireError{kind: ErrMalformed, msg: fmt.Sprintf(format, args...)}
+}
+
+func tooLargef(format string, args ...any) error {
+	return &wireError{kind: ErrMessageTooLarge, msg: fmt.Sprintf(format, args...)}
+}
+
+// within prefixes err's path with path: a field name or an "[i]" index.
+func within(path string, err error) error {
+	var we *wireError
+	if !errors.As(err, &we) {
+		return &wireError{kind: ErrMalformed, path: path, cause: err}
+	}
+	c := *we
+	switch {
+	case c.path == "":
+		c.path = path
+	case c.path[0] == '[':
+		c.path = path + c.path
+	default:
+		c.path = path + "." + c.path
+	}
+	return &c
+}
+
+// object is one JSON object's members by exact name. dups lists names that
+// occur more than once; count counts every occurrence.
+type object struct {
+	members map[string]json.RawMessage
+	dups    []string
+	count   int
+}
+
+// parseObject splits one JSON object into its members. Anything but
+// whitespace after the object is refused.
+func parseObject(data []byte) (object, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
+		return object{}, malformedf("want a JSON object")
+	}
+	o := object{members: make(map[string]json.RawMessage)}
+	for d.More() {
+		tok, err := d.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return object{}, malformedf("bad object member: %v", err)
+		}
+		var raw json.RawMessage
+		if err := d.Decode(&raw); err != nil {
+			return object{}, malformedf("member %q: %v", clipName(name), err)
+		}
+		if _, seen := o.members[name]; seen && !slices.Contains(o.dups, name) {
+			o.dups = append(o.dups, name)
+		}
+		o.members[name] = trimSpace(raw)
+		o.count++
+	}
+	if _, err := d.Token(); err != nil {
+		return object{}, malformedf("%v", err)
+	}
+	if len(trimSpace(data[d.InputOffset():])) != 0 {
+		return object{}, malformedf("trailing data after JSON value")
+	}
+	return o, nil
+}
+
+// forEach calls fn on each element of a JSON array, refusing more than max.
+func forEach(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
+	d := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
+		return malformedf("want a JSON array")
+	}
+	for i := 0; d.More(); i++ {
+		if i == max {
+			return tooLargef("more than %d items", max)
+		}
+		var elem json.RawMessage
+		if err := d.Decode(&elem); err != nil {
+			return within(fmt.Sprintf("[%d]", i), malformedf("%v", err))
+		}
+		if err := fn(trimSpace(elem)); err != nil {
+			return within(fmt.Sprintf("[%d]", i), err)
+		}
+	}
+	if _, err := d.Token(); err != nil {
+		return malformedf("%v", err)
+	}
+	return nil
+}
+
+func trimSpace(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
+
+func clipName(s string) string {
+	if len(s) > 64 {
+		return s[:64] + "..."
+	}
+	return s
+}
+
+// parseString reads a JSON string. raw comes from the JSON decoder, so a
+// string without a backslash is its own content.
+func parseString(raw json.RawMessage) (string, error) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return "", malformedf("want a JSON string")
+	}
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw[1 : len(raw)-1]), nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", malformedf("%v", err)
+	}
+	return s, nil
+}
+
+// parseUint reads a JSON integer that fits bits: no sign, fraction or
+// exponent, as serde reads an unsigned integer.
+func parseUint(raw json.RawMessage, bits int) (uint64, error) {
+	v, err := strconv.ParseUint(string(raw), 10, bits)
+	if err != nil {
+		return 0, malformedf("want an unsigned integer of at most %d bits", bits)
+	}
+	return v, nil
+}
+
+func parseU64(raw json.RawMessage) (uint64, error) { return parseUint(raw, 64) }
+
+func parseBool(raw json.RawMessage) (bool, error) {
+	switch string(raw) {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, malformedf("want true or false")
+}
+
+// parseID reads an ID string; the empty ID names nothing and is refused.
+func parseID(raw json.RawMessage) (entry.ID, error) {
+	s, err := parseString(raw)
+	if err != nil {
+		return entry.ID{}, err
+	}
+	if s == "" {
+		return entry.ID{}, malformedf("empty ID")
+	}
+	id, err := entry.ParseID(s)
+	if err != nil {
+		return entry.ID{}, &wireError{kind: ErrMalformed, cause: err}
+	}
+	return id, nil
+}
+
+func parseKey(raw json.RawMessage) (entry.PublicKey, error) {
+	s, err := parseString(raw)
+	if err != nil {
+		return entry.PublicKey{}, err
+	}
+	k, err := entry.ParsePublicKey(s)
+	if err != nil {
+		return entry.PublicKey{}, &wireError{kind: ErrMalformed, cause: err}
+	}
+	return k, nil
+}
+
+// parseBytes reads a Vec<u8>: an array of integers 0-255, never a string
+// (PROTOCOL.md 12.1). Empty reads as nil.
+func parseBytes(raw json.RawMessage, max int) ([]byte, error) {
+	if len(raw) == 0 || raw[0] != '[' {
+		return nil, malformedf("want an array of integers 0-255")
+	}
+	var b entry.Bytes
+	if err := b.UnmarshalJSON(raw); err != nil {
+		return nil, &wireError{kind: ErrMalformed, cause: err}
+	}
+	if len(b) > max {
+		return nil, tooLargef("%d bytes, limit %d", len(b), max)
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return b, nil
+}
+
+func parseIDs(raw json.RawMessage, max int) ([]entry.ID, error) {
+	var ids []entry.ID
+	err := forEach(raw, max, func(elem json.RawMessage) error {
+		id, err := parseID(elem)
+		ids = append(ids, id)
+		return err
+	})
+	return ids, err
+}
+
+// parseBlob decodes one v0 JSON entry into a Blob. The Blob is marked
+// verified only when its signature shape is valid and, if its hint names a
+// public key, the signature verifies; otherwise ingest checks it again and
+// refuses it, so a bad signature does not fail the message.
+func parseBlob(raw json.RawMessage, lim entry.Limits) (Blob, error) {
+	e, id, err := lim.DecodeJSON(raw)
+	if err != nil {
+		return Blob{}, &wireError{kind: ErrMalformed, cause: err}
+	}
+	data, err := entry.EncodeCBOR(e)
+	if err != nil {
+		return Blob{}, &wireError{kind: ErrMalformed, cause: err}
+	}
+	verified := entry.CheckSigShape(e) == nil
+	if pub := e.Sig.Key.Hint.PubKey; verified && !pub.IsZero() {
+		verified = entry.VerifySignature(e, pub) == nil
+	}
+	return Blob{ID: id, Data: data, Entry: e, verified: verified}, nil
+}
+
+func parseBlobs(raw json.RawMessage, lim *WireLimits) ([]Blob, error) {
+	var blobs []Blob
+	err := forEach(raw, lim.EntriesMax, func(elem json.RawMessage) error {
+		b, err := parseBlob(elem, lim.Entry)
+		blobs = append(blobs, b)
+		return err
+	})
+	return blobs, err
+}
+
+// parsePermission reads "Read", {"Write":N} or {"Admin":N}; serde also
+// accepts the unit variant as {"Read":null}.
+func parsePermission(raw json.RawMessage) (Permission, error) {
+	name, body, err := splitEnum(raw)
+	if err != nil {
+		return Permission{}, err
+	}
+	switch {
+	case name == "Read" && (body == nil || isNull(body)):
+		return Permission{Level: PermRead}, nil
+	case name == "Write" || name == "Admin":
+		p, err := parseUint(body, 32)
+		if err != nil {
+			return Permission{}, within(name, err)
+		}
+		level := PermWrite
+		if name == "Admin" {
+			level = PermAdmin
+		}
+		return Permission{Level: level, Priority: uint32(p)}, nil
+	}
+	return Permission{}, malformedf("want \"Read\", {\"Write\":N} or {\"Admin\":N}")
+}
+
+// splitEnum splits an externally tagged enum value: a bare string is a unit
+// variant (body nil), an object with one member is a variant with content.
+func splitEnum(raw json.RawMessage) (string, json.RawMessage, error) {
+	if len(raw) > 0 && raw[0] == '"' {
+		if !json.Valid(raw) {
+			return "", nil, malformedf("invalid JSON string")
+		}
+		name, err := parseString(raw)
+		return name, nil, err
+	}
+	o, err := parseObject(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	if o.count != 1 {
+		return "", nil, malformedf("an enum value is a string or an object with one member, got %d members", o.count)
+	}
+	for name, body := range o.members {
+		return name, body, nil
+	}
+	panic("kernel: assertion failed: object with one member has none")
+}
+
+// parseDoc reads an Option<Doc> as raw JSON: an object, kept compacted.
+func parseDoc(raw json.RawMessage, max int) ([]byte, error) {
+	if len(raw) > max {
+		return nil, tooLargef("%d bytes, limit %d", len(raw), max)
+	}
+	if raw[0] != '{' {
+		return nil, malformedf("want a JSON object")
+	}
+	var out bytes.Buffer
+	if err := json.Compact(&out, raw); err != nil {
+		return nil, malformedf("%v", err)
+	}
+	return out.Bytes(), nil
+}
