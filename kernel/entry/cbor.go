@@ -133,6 +133,11 @@ func (id *ID) UnmarshalCBOR(data []byte) error {
 	if err := decMode.Unmarshal(data, &tag); err != nil || tag.Number != cborTagCIDNum {
 		return fmt.Errorf("%w: want a tag-42 CID link", ErrBadID)
 	}
+	// NB: the decoder would read a byte string through further tags, so the
+	// content's major type is checked first.
+	if len(tag.Content) == 0 || tag.Content[0]>>5 != 2 {
+		return fmt.Errorf("%w: tag-42 content must be a byte string", ErrBadID)
+	}
 	var raw []byte
 	if err := decMode.Unmarshal(tag.Content, &raw); err != nil || len(raw) < 2 || raw[0] != 0x00 {
 		return fmt.Errorf("%w: tag-42 content must be 0x00 and a binary CID", ErrBadID)

@@ -6,9 +6,10 @@ import (
 	"slices"
 )
 
-// jsonExpansionMax bounds v0 JSON relative to CBOR: a byte costs up to four
-// characters ("255,") in the integer-array form.
-const jsonExpansionMax = 4
+// jsonExpansionMax bounds v0 JSON relative to CBOR: a byte costs up to six
+// characters, for a control character in a string ("\u0001"); a byte of a
+// byte string costs up to four ("255,"), and no other item grows more.
+const jsonExpansionMax = 6
 
 // entryPlain has Entry's fields and tags but none of its methods, so that
 // Entry.MarshalJSON can hand it to encoding/json without recursing.

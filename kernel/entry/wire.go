@@ -31,23 +31,20 @@ func (w *entryIn) into(e *Entry) error {
 }
 
 type treeIn struct {
-	Root     *ID     `json:"root" cbor:"root"`
-	Parents  *[]ID   `json:"parents" cbor:"parents"`
-	Metadata Bytes   `json:"metadata" cbor:"metadata"`
-	Height   *uint64 `json:"h" cbor:"h"`
+	Root     presentID `json:"root" cbor:"root"` // null is present and empty
+	Parents  *[]ID     `json:"parents" cbor:"parents"`
+	Metadata Bytes     `json:"metadata" cbor:"metadata"`
+	Height   *uint64   `json:"h" cbor:"h"`
 }
 
 func (w *treeIn) into(t *TreeNode) error {
 	if w.Parents == nil {
 		return fmt.Errorf("%w: tree.parents", ErrMissingField)
 	}
-	if w.Root != nil && w.Root.IsZero() {
+	if w.Root.present && w.Root.id.IsZero() {
 		return fmt.Errorf("%w: tree.root is present but empty", ErrBadID)
 	}
-	*t = TreeNode{Parents: *w.Parents, Metadata: w.Metadata}
-	if w.Root != nil {
-		t.Root = *w.Root
-	}
+	*t = TreeNode{Root: w.Root.id, Parents: *w.Parents, Metadata: w.Metadata}
 	if w.Height != nil {
 		t.Height = *w.Height
 	}
@@ -112,16 +109,34 @@ func (w *keyHintIn) into(h *KeyHint) error {
 }
 
 type stepIn struct {
-	Tree *ID   `json:"tree" cbor:"tree"`
-	Tips *[]ID `json:"tips" cbor:"tips"`
+	Tree presentID `json:"tree" cbor:"tree"`
+	Tips *[]ID     `json:"tips" cbor:"tips"`
 }
 
 func (w *stepIn) into(s *DelegationStep) error {
-	if w.Tree == nil || w.Tips == nil {
+	if !w.Tree.present || w.Tips == nil {
 		return fmt.Errorf("%w: delegation step needs tree and tips", ErrMissingField)
 	}
-	*s = DelegationStep{Tree: *w.Tree, Tips: *w.Tips}
+	*s = DelegationStep{Tree: w.Tree.id, Tips: *w.Tips}
 	return nil
+}
+
+// presentID is a required ID field that may hold the empty ID, which DAG-CBOR
+// writes as null (PROTOCOL.md 1.2). A *ID cannot be used: the CBOR decoder
+// sets a pointer to nil on null, which would read as an absent field.
+type presentID struct {
+	id      ID
+	present bool
+}
+
+func (p *presentID) UnmarshalCBOR(b []byte) error {
+	p.present = true
+	return p.id.UnmarshalCBOR(b)
+}
+
+func (p *presentID) UnmarshalJSON(b []byte) error {
+	p.present = true
+	return p.id.UnmarshalJSON(b)
 }
 
 // sigKeyWire is the externally tagged enum: exactly one variant is set.
@@ -249,6 +264,9 @@ func viaCBOR(b []byte, w any, into func() error) error {
 
 func viaJSON(b []byte, w any, into func() error) error {
 	if err := decodeJSON(b, w); err != nil {
+		return err
+	}
+	if err := checkJSONKeys(b); err != nil {
 		return err
 	}
 	return into()
