@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -72,11 +71,11 @@ func within(path string, err error) error {
 	return &c
 }
 
-// object is one JSON object's members by exact name. dups lists names that
-// occur more than once; count counts every occurrence.
+// object is one JSON object's members by exact name. dups holds the names
+// that occur more than once; count counts every occurrence.
 type object struct {
 	members map[string]json.RawMessage
-	dups    []string
+	dups    map[string]bool
 	count   int
 }
 
@@ -98,8 +97,11 @@ func parseObject(data []byte) (object, error) {
 		if err := d.Decode(&raw); err != nil {
 			return object{}, malformedf("member %q: %v", clipName(name), err)
 		}
-		if _, seen := o.members[name]; seen && !slices.Contains(o.dups, name) {
-			o.dups = append(o.dups, name)
+		if _, seen := o.members[name]; seen {
+			if o.dups == nil {
+				o.dups = make(map[string]bool)
+			}
+			o.dups[name] = true
 		}
 		o.members[name] = trimSpace(raw)
 		o.count++

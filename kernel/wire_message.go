@@ -2,7 +2,6 @@ package kernel
 
 import (
 	"encoding/json"
-	"slices"
 
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -39,7 +38,7 @@ func (r *reader) value(name string, required bool) json.RawMessage {
 	if r.err != nil {
 		return nil
 	}
-	if slices.Contains(r.obj.dups, name) {
+	if r.obj.dups[name] {
 		r.fail(name, malformedf("duplicate field"))
 		return nil
 	}

@@ -22,10 +22,17 @@ type WireStats struct {
 	Requests, Replies           int
 	RequestBytes, ReplyBytes    int
 	SyncTrees, EntriesSent      int // SyncTree requests; entries in replies and pushes
+	Handshakes, HandshakeBytes  int // counted apart from the rest
 	LastReplyBytes, LastReqSize int
 }
 
 func (w *WireStats) count(env kernel.Envelope, size int) {
+	switch env.Msg.(type) {
+	case kernel.Handshake, kernel.HandshakeResponse:
+		w.Handshakes++
+		w.HandshakeBytes += size
+		return
+	}
 	if env.Reply != 0 {
 		w.Replies++
 		w.ReplyBytes += size
@@ -141,4 +148,40 @@ func (e *Env) Restart(n *Node) error {
 	}
 	n.M, n.writes, n.reads = m, nil, nil
 	return nil
+}
+
+// Preload puts blobs (parents first) straight into n's store and restarts n
+// from it: a fast way to give a machine a long history.
+func (e *Env) Preload(n *Node, tree entry.ID, blobs []kernel.Blob) error {
+	n.Store.Apply(kernel.Write{Tree: tree, Blobs: blobs})
+	return e.Restart(n)
+}
+
+// Chain makes n unsigned entries t, c1: t, c2: c1, ... named prefix+i, each
+// with payloadBytes of data, and returns them root first. It skips the
+// per-entry signature so that long histories build quickly.
+func (e *Env) Chain(root string, prefix string, n, payloadBytes int) ([]kernel.Blob, error) {
+	rootBlob, err := e.makeEntry(entry.PrivateKey{}, root)
+	if err != nil {
+		return nil, err
+	}
+	out := []kernel.Blob{rootBlob}
+	payload := make([]byte, payloadBytes)
+	for i := 1; i < n; i++ {
+		prev := out[len(out)-1]
+		copy(payload, fmt.Sprintf("%s%d", prefix, i))
+		built, err := entry.NewBuilder(rootBlob.ID).Parents(prev.ID).Height(prev.Entry.Tree.Height + 1).
+			Store(entry.StoreNode{Name: "data", Data: payload}).Build()
+		if err != nil {
+			return nil, err
+		}
+		data, id, err := entry.Encode(built)
+		if err != nil {
+			return nil, err
+		}
+		b := kernel.Blob{ID: id, Data: data, Entry: built}
+		e.names[id] = fmt.Sprintf("%s%d", prefix, i)
+		out = append(out, b)
+	}
+	return out, nil
 }
