@@ -54,6 +54,6 @@ bench: ## benchmarks; each prints its ratio to the floor measured in the same ru
 	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
 
 golden: ## regenerate golden files, then review git diff
-	$(GO) test ./kernel/entry -run Golden -rewrite
+	$(GO) test ./kernel/... -rewrite
 
 ci: fmt-check vet lint tidy-check test race fuzz-smoke crosscheck ## everything CI runs

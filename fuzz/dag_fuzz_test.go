@@ -22,10 +22,9 @@ import (
 //	(count mod 6, then nodes mod size), the have set likewise, and the limit
 //	(mod 8).
 func FuzzDiff(f *testing.F) {
-	f.Add([]byte{})
-	f.Add([]byte{3, 1, 0, 1, 0, 2, 0, 1, 1, 3, 1, 1, 2})                      // diamond a, b:a, c:a, d:b c
-	f.Add([]byte{4, 1, 0, 1, 0, 0x81, 1, 1, 2, 1, 3, 1, 2, 0})                // fork with a non-standard entry
-	f.Add([]byte{6, 1, 0, 1, 0, 2, 1, 2, 2, 2, 1, 1, 3, 1, 4, 1, 5, 1, 6, 3}) // criss-cross
+	for _, seed := range dagSeeds {
+		f.Add(seed)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in := dagInput{data: data}
 		d, m := dagBuild(t, &in)
@@ -40,6 +39,20 @@ func FuzzDiff(f *testing.F) {
 			t.Fatalf("Frontier(%d) has %d IDs", limit+1, len(fr))
 		}
 	})
+}
+
+// dagSeeds are the shapes of the golden kernel/dag/testdata/diff.txt, also
+// committed under testdata/fuzz/FuzzDiff/.
+var dagSeeds = [][]byte{
+	{},
+	// diamond a, b: a, c: a, d: b c; from d, have b
+	{3, 1, 0, 1, 0, 2, 1, 2, 1, 3, 1, 1, 0},
+	// fork: b: a (tried as an orphan's parent first), c: a (non-standard),
+	// x: c, y: b; from x, have y
+	{4, 0x41, 0, 0x81, 0, 1, 2, 1, 1, 1, 3, 1, 4, 0},
+	// criss-cross: b: a, c: a, d: b c, e: c b, f: d, g: e; from f g, have b d;
+	// limit 2
+	{6, 1, 0, 1, 0, 2, 1, 2, 2, 2, 1, 1, 3, 1, 4, 2, 5, 6, 2, 1, 3, 2},
 }
 
 // dagInput reads the fuzz bytes; past the end every byte is 0.

@@ -35,7 +35,7 @@ func (m *Machine) committed(ev Committed) error {
 		if len(m.trees) >= m.cfg.TreesMax {
 			return fmt.Errorf("%w: TreesMax %d", ErrLimit, m.cfg.TreesMax)
 		}
-		t = newTree(treeID)
+		t = m.newTree(treeID)
 		m.trees[treeID] = t
 	}
 	lr := localRef{ref: ev.Ref, id: b.ID}

@@ -82,7 +82,7 @@ func (m *Machine) restoreTree(ts TreeState) error {
 	if _, dup := m.trees[ts.Root]; dup || len(m.trees) >= m.cfg.TreesMax {
 		return fmt.Errorf("kernel: restore tree %s: duplicate or over TreesMax", ts.Root)
 	}
-	t := newTree(ts.Root)
+	t := m.newTree(ts.Root)
 	for _, e := range ts.Entries {
 		if _, _, err := t.dag.Add(e.ID, e.Parents); err != nil {
 			return fmt.Errorf("kernel: restore tree %s: entry %s: %w", ts.Root, e.ID, err)
@@ -236,7 +236,8 @@ func sortedIDs[V any](mp map[entry.ID]V) []entry.ID {
 	return slices.SortedFunc(maps.Keys(mp), entry.ID.Compare)
 }
 
-// newTree is a tree with no stored entry yet.
-func newTree(root entry.ID) *tree {
-	return &tree{root: root, dag: dag.New(), inflight: map[entry.ID]Seq{}, orphans: map[entry.ID]*orphan{}, waiters: map[entry.ID][]entry.ID{}, wanted: map[entry.ID]bool{}}
+// newTree is a tree with no stored entry yet. Its index hashes IDs with a
+// seed of this machine, so that a peer cannot mine IDs that collide in it.
+func (m *Machine) newTree(root entry.ID) *tree {
+	return &tree{root: root, dag: dag.NewSeeded(m.cfg.Seed), inflight: map[entry.ID]Seq{}, orphans: map[entry.ID]*orphan{}, waiters: map[entry.ID][]entry.ID{}, wanted: map[entry.ID]bool{}}
 }

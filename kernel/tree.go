@@ -190,7 +190,7 @@ func (m *Machine) admit(raw Blob, want entry.ID, only map[entry.ID]bool) (Blob, 
 		if len(m.trees) >= m.cfg.TreesMax {
 			return Blob{}, nil, fmt.Errorf("%w: TreesMax %d", ErrLimit, m.cfg.TreesMax)
 		}
-		t = newTree(treeID)
+		t = m.newTree(treeID)
 		m.trees[treeID] = t
 	}
 	return b, t, nil
