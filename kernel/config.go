@@ -18,6 +18,9 @@ type Config struct {
 	DisplayName string
 	// Wire bounds every message and entry this machine reads or writes.
 	Wire WireLimits
+	// ProtocolMax is the highest protocol version spoken: ProtocolV1, or
+	// ProtocolV0 to behave exactly as a reference node does on the wire.
+	ProtocolMax uint32
 
 	PeersMax            int    // peers with state in memory
 	TreesMax            int    // trees held
@@ -36,6 +39,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Wire:                DefaultWireLimits(),
+		ProtocolMax:         ProtocolV1,
 		PeersMax:            1024,
 		TreesMax:            4096,
 		SessionsMax:         64,
@@ -67,13 +71,15 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.ProtocolMax > ProtocolV1:
+		return fmt.Errorf("%w: ProtocolMax %d is above %d", ErrConfig, c.ProtocolMax, ProtocolV1)
 	case c.OrphanTicksMax == 0 || c.RequestTicksMax == 0:
 		return fmt.Errorf("%w: OrphanTicksMax and RequestTicksMax must be positive", ErrConfig)
 	case c.Wire.Entry.EntryBytesMax*4+envelopeBytesMax > c.Wire.MessageBytesMax:
 		return fmt.Errorf("%w: an entry of EntryBytesMax (%d) must fit one message of MessageBytesMax (%d) in v0 JSON",
 			ErrConfig, c.Wire.Entry.EntryBytesMax, c.Wire.MessageBytesMax)
-	case c.FrontierMax > c.Wire.IDsMax || c.WantsInflightMax > c.Wire.IDsMax*16:
-		return fmt.Errorf("%w: FrontierMax must fit Wire.IDsMax", ErrConfig)
+	case c.FrontierMax > c.Wire.IDsMax:
+		return fmt.Errorf("%w: FrontierMax %d must fit Wire.IDsMax %d", ErrConfig, c.FrontierMax, c.Wire.IDsMax)
 	case c.DeviceKey.Public().IsZero():
 		return fmt.Errorf("%w: DeviceKey is not set", ErrConfig)
 	}

@@ -180,6 +180,11 @@ func (m *Machine) tick(ev Tick) {
 	for _, id := range sortedIDs(m.trees) {
 		m.trees[id].expireOrphans(m)
 	}
+	for _, sid := range sortedKeys(m.sessions) {
+		if ss := m.sessions[sid]; ss != nil && ss.placingSince != 0 && m.nowTicks-ss.placingSince >= m.cfg.RequestTicksMax {
+			ss.fail(m, "the peer's tips could not be placed: their history never arrived")
+		}
+	}
 }
 
 // Status is a snapshot of the machine for tests, tools and the Go API.

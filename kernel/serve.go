@@ -74,8 +74,8 @@ func (m *Machine) checkCounts(msg Message) error {
 }
 
 func (m *Machine) answerHandshake(msg Handshake) Message {
-	if msg.ProtocolVersion > ProtocolV1 {
-		return ErrorResponse{Message: fmt.Sprintf("Protocol version mismatch: expected %d, got %d", ProtocolV1, msg.ProtocolVersion)}
+	if msg.ProtocolVersion > m.cfg.ProtocolMax {
+		return ErrorResponse{Message: fmt.Sprintf("Protocol version mismatch: expected %d, got %d", m.cfg.ProtocolMax, msg.ProtocolVersion)}
 	}
 	if len(msg.Challenge) != challengeBytes {
 		return ErrorResponse{Message: fmt.Sprintf("Invalid challenge: must be %d bytes, got %d", challengeBytes, len(msg.Challenge))}

@@ -34,6 +34,10 @@ type session struct {
 	failure   string
 	stats     SyncStats
 	stalls    int // rounds in a row that stored nothing
+	// placingSince is the tick the session started waiting for the peer's
+	// tips to be stored (fetched orphans whose parents are on the way); 0
+	// when not waiting.
+	placingSince uint64
 }
 
 func (m *Machine) session(sid uint64) *session {
@@ -67,7 +71,7 @@ func (m *Machine) syncAsked(ev SyncAsked) error {
 	if p.handshaken {
 		ss.requestSync(m)
 	} else {
-		ss.handshake(m, ProtocolV1)
+		ss.handshake(m, m.cfg.ProtocolMax)
 	}
 	return nil
 }

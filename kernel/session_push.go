@@ -15,7 +15,16 @@ func (ss *session) startPush(m *Machine) {
 		ss.done(m)
 		return
 	}
-	ss.push, _ = t.dag.Missing(tipNodes(t.dag), knownNodes(t.dag, ss.theirTips), 0)
+	have := knownNodes(t.dag, ss.theirTips)
+	if len(have) < len(ss.theirTips) {
+		// Some tips of the peer never arrived (it did not send them, or
+		// they were refused): we cannot tell what it holds below them, and
+		// pushing against the rest could resend its whole history. The next
+		// sync, or the peer's own, settles it.
+		ss.done(m)
+		return
+	}
+	ss.push, _ = t.dag.Missing(tipNodes(t.dag), have, 0)
 	ss.pushed = 0
 	ss.pushNext(m)
 }

@@ -96,7 +96,38 @@ func (ss *session) afterPull(m *Machine) {
 		ss.request(m, p.version, GetEntries{TreeID: ss.key.tree, IDs: unplaced}, outRequest{kind: reqFetch, ids: unplaced})
 		return
 	}
-	ss.startPush(m)
+	ss.place(m)
+}
+
+// place starts the push once every tip the peer announced is stored here.
+// A tip still on its way (an orphan whose parents were asked for, or in
+// flight to the store) is waited for, up to RequestTicksMax; pushing before
+// would resend history the peer already has.
+func (ss *session) place(m *Machine) {
+	t := m.trees[ss.key.tree]
+	waiting := false
+	for _, id := range ss.theirTips {
+		if t != nil && !t.dag.Has(id) && (t.held(id) || t.wanted[id]) {
+			waiting = true
+		}
+	}
+	if !waiting {
+		ss.placingSince = 0
+		ss.startPush(m)
+		return
+	}
+	if ss.placingSince == 0 {
+		ss.placingSince = max(m.nowTicks, 1)
+	}
+}
+
+// placed resumes the sessions of tree t that wait for tips to be stored.
+func (m *Machine) placed(t *tree) {
+	for _, sid := range sortedKeys(m.sessions) {
+		if ss := m.sessions[sid]; ss != nil && ss.placingSince != 0 && ss.key.tree == t.root {
+			ss.place(m)
+		}
+	}
 }
 
 // unplaced lists the peer's tips that we do not hold (PROTOCOL.md 11.7).

@@ -310,6 +310,7 @@ func (m *Machine) store(t *tree, blobs []Blob) {
 	if len(bt.blobs) > 0 {
 		m.write(t, bt.blobs, bt.refs)
 	}
+	m.placed(t)
 }
 
 // expireOrphans drops orphans whose parents did not come in OrphanTicksMax.

@@ -26,7 +26,8 @@ import (
 // be UTF-8, a duplicated member is refused, an ID is never empty, metadata is
 // a JSON object, and every list and byte vector has a limit.
 
-// WireLimits bounds what a decoder accepts.
+// WireLimits bounds what a decoder accepts. The zero value accepts
+// nothing; start from DefaultWireLimits.
 type WireLimits struct {
 	MessageBytesMax  int // whole encoded message
 	EntriesMax       int // entries in one message; also TreeInfos in a handshake
@@ -62,7 +63,7 @@ func EncodeMessage(version uint32, m Message) ([]byte, error) {
 			return nil, err
 		}
 	}
-	w := encoder{buf: make([]byte, 0, 512)}
+	w := wireWriter{buf: make([]byte, 0, 512)}
 	w.message(m)
 	if w.err != nil {
 		return nil, w.err
@@ -130,7 +131,7 @@ func DecodeRequest(data []byte, lim WireLimits) (Message, uint32, error) {
 	}
 	m, version, err := decode(body, &lim)
 	if err != nil {
-		return nil, 0, within(name, err)
+		return nil, 0, atPath(name, err)
 	}
 	return m, version, nil
 }
@@ -165,7 +166,7 @@ func DecodeResponse(data []byte, lim WireLimits) (Message, error) {
 	}
 	m, err := decode(body, &lim)
 	if err != nil {
-		return nil, within(name, err)
+		return nil, atPath(name, err)
 	}
 	return m, nil
 }

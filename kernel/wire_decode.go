@@ -53,8 +53,8 @@ func tooLargef(format string, args ...any) error {
 	return &wireError{kind: ErrMessageTooLarge, msg: fmt.Sprintf(format, args...)}
 }
 
-// within prefixes err's path with path: a field name or an "[i]" index.
-func within(path string, err error) error {
+// atPath prefixes err's path with path: a field name or an "[i]" index.
+func atPath(path string, err error) error {
 	var we *wireError
 	if !errors.As(err, &we) {
 		return &wireError{kind: ErrMalformed, path: path, cause: err}
@@ -71,9 +71,9 @@ func within(path string, err error) error {
 	return &c
 }
 
-// object is one JSON object's members by exact name. dups holds the names
+// jsonObject is one JSON object's members by exact name. dups holds the names
 // that occur more than once; count counts every occurrence.
-type object struct {
+type jsonObject struct {
 	members map[string]json.RawMessage
 	dups    map[string]bool
 	count   int
@@ -81,21 +81,21 @@ type object struct {
 
 // parseObject splits one JSON object into its members. Anything but
 // whitespace after the object is refused.
-func parseObject(data []byte) (object, error) {
+func parseObject(data []byte) (jsonObject, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return object{}, malformedf("want a JSON object")
+		return jsonObject{}, malformedf("want a JSON object")
 	}
-	o := object{members: make(map[string]json.RawMessage)}
+	o := jsonObject{members: make(map[string]json.RawMessage)}
 	for d.More() {
 		tok, err := d.Token()
 		name, ok := tok.(string)
 		if err != nil || !ok {
-			return object{}, malformedf("bad object member: %v", err)
+			return jsonObject{}, malformedf("bad object member: %v", err)
 		}
 		var raw json.RawMessage
 		if err := d.Decode(&raw); err != nil {
-			return object{}, malformedf("member %q: %v", clipName(name), err)
+			return jsonObject{}, malformedf("member %q: %v", clipName(name), err)
 		}
 		if _, seen := o.members[name]; seen {
 			if o.dups == nil {
@@ -107,16 +107,16 @@ func parseObject(data []byte) (object, error) {
 		o.count++
 	}
 	if _, err := d.Token(); err != nil {
-		return object{}, malformedf("%v", err)
+		return jsonObject{}, malformedf("%v", err)
 	}
 	if len(trimSpace(data[d.InputOffset():])) != 0 {
-		return object{}, malformedf("trailing data after JSON value")
+		return jsonObject{}, malformedf("trailing data after JSON value")
 	}
 	return o, nil
 }
 
-// forEach calls fn on each element of a JSON array, refusing more than max.
-func forEach(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
+// eachElement calls fn on each element of a JSON array, refusing more than max.
+func eachElement(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
 		return malformedf("want a JSON array")
@@ -127,10 +127,10 @@ func forEach(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) 
 		}
 		var elem json.RawMessage
 		if err := d.Decode(&elem); err != nil {
-			return within(fmt.Sprintf("[%d]", i), malformedf("%v", err))
+			return atPath(fmt.Sprintf("[%d]", i), malformedf("%v", err))
 		}
 		if err := fn(trimSpace(elem)); err != nil {
-			return within(fmt.Sprintf("[%d]", i), err)
+			return atPath(fmt.Sprintf("[%d]", i), err)
 		}
 	}
 	if _, err := d.Token(); err != nil {
@@ -237,7 +237,7 @@ func parseBytes(raw json.RawMessage, max int) ([]byte, error) {
 
 func parseIDs(raw json.RawMessage, max int) ([]entry.ID, error) {
 	var ids []entry.ID
-	err := forEach(raw, max, func(elem json.RawMessage) error {
+	err := eachElement(raw, max, func(elem json.RawMessage) error {
 		id, err := parseID(elem)
 		ids = append(ids, id)
 		return err
@@ -267,7 +267,7 @@ func parseBlob(raw json.RawMessage, lim entry.Limits) (Blob, error) {
 
 func parseBlobs(raw json.RawMessage, lim *WireLimits) ([]Blob, error) {
 	var blobs []Blob
-	err := forEach(raw, lim.EntriesMax, func(elem json.RawMessage) error {
+	err := eachElement(raw, lim.EntriesMax, func(elem json.RawMessage) error {
 		b, err := parseBlob(elem, lim.Entry)
 		blobs = append(blobs, b)
 		return err
@@ -288,7 +288,7 @@ func parsePermission(raw json.RawMessage) (Permission, error) {
 	case name == "Write" || name == "Admin":
 		p, err := parseUint(body, 32)
 		if err != nil {
-			return Permission{}, within(name, err)
+			return Permission{}, atPath(name, err)
 		}
 		level := PermWrite
 		if name == "Admin" {

@@ -10,27 +10,27 @@ import (
 	"github.com/eidsync/eidsync/kernel/entry"
 )
 
-// encoder writes the v0 JSON of a message by hand, as serde_json writes it:
+// wireWriter writes the v0 JSON of a message by hand, as serde_json writes it:
 // no spaces, fields in the reference's declaration order, externally tagged
 // enums, byte vectors as arrays of integers. It keeps the first error.
-type encoder struct {
+type wireWriter struct {
 	buf []byte
 	err error
 }
 
-// fail records a message the encoder cannot write: a caller bug, such as a
+// fail records a message the writer cannot write: a caller bug, such as a
 // zero key where one is required or a Blob whose bytes do not decode.
-func (w *encoder) fail(field, format string, args ...any) {
+func (w *wireWriter) fail(field, format string, args ...any) {
 	if w.err == nil {
 		w.err = fmt.Errorf("%w: encode %s: %s", ErrMalformed, field, fmt.Sprintf(format, args...))
 	}
 }
 
-func (w *encoder) lit(s string) { w.buf = append(w.buf, s...) }
+func (w *wireWriter) lit(s string) { w.buf = append(w.buf, s...) }
 
-func (w *encoder) str(s string) { w.buf = appendJSONString(w.buf, s) }
+func (w *wireWriter) str(s string) { w.buf = appendJSONString(w.buf, s) }
 
-func (w *encoder) optStr(s *string) {
+func (w *wireWriter) optStr(s *string) {
 	if s == nil {
 		w.lit("null")
 		return
@@ -38,19 +38,19 @@ func (w *encoder) optStr(s *string) {
 	w.str(*s)
 }
 
-func (w *encoder) uint(v uint64) { w.buf = strconv.AppendUint(w.buf, v, 10) }
+func (w *wireWriter) uint(v uint64) { w.buf = strconv.AppendUint(w.buf, v, 10) }
 
-func (w *encoder) boolean(b bool) { w.buf = strconv.AppendBool(w.buf, b) }
+func (w *wireWriter) boolean(b bool) { w.buf = strconv.AppendBool(w.buf, b) }
 
 // id writes a required ID; the empty ID is refused, as the decoder does.
-func (w *encoder) id(field string, id entry.ID) {
+func (w *wireWriter) id(field string, id entry.ID) {
 	if id.IsZero() {
 		w.fail(field, "empty ID")
 	}
 	w.buf = append(append(append(w.buf, '"'), id.String()...), '"')
 }
 
-func (w *encoder) ids(field string, ids []entry.ID) {
+func (w *wireWriter) ids(field string, ids []entry.ID) {
 	w.lit("[")
 	for i, id := range ids {
 		if i > 0 {
@@ -62,7 +62,7 @@ func (w *encoder) ids(field string, ids []entry.ID) {
 }
 
 // key writes a required key; the zero key has no string form.
-func (w *encoder) key(field string, k entry.PublicKey) {
+func (w *wireWriter) key(field string, k entry.PublicKey) {
 	if k.IsZero() {
 		w.fail(field, "zero public key")
 	}
@@ -70,7 +70,7 @@ func (w *encoder) key(field string, k entry.PublicKey) {
 }
 
 // optKey writes an Option<PublicKey>: the zero key is null.
-func (w *encoder) optKey(k entry.PublicKey) {
+func (w *wireWriter) optKey(k entry.PublicKey) {
 	if k.IsZero() {
 		w.lit("null")
 		return
@@ -79,7 +79,7 @@ func (w *encoder) optKey(k entry.PublicKey) {
 }
 
 // bytes writes a Vec<u8>: an array of integers, [] for nil.
-func (w *encoder) bytes(b []byte) {
+func (w *wireWriter) bytes(b []byte) {
 	w.lit("[")
 	for i, c := range b {
 		if i > 0 {
@@ -91,7 +91,7 @@ func (w *encoder) bytes(b []byte) {
 }
 
 // blob writes an entry's v0 JSON, from b.Entry or else from decoding b.Data.
-func (w *encoder) blob(field string, b Blob) {
+func (w *wireWriter) blob(field string, b Blob) {
 	e := b.Entry
 	if e == nil {
 		var err error
@@ -108,7 +108,7 @@ func (w *encoder) blob(field string, b Blob) {
 	w.buf = append(w.buf, data...)
 }
 
-func (w *encoder) blobs(field string, bs []Blob) {
+func (w *wireWriter) blobs(field string, bs []Blob) {
 	w.lit("[")
 	for i, b := range bs {
 		if i > 0 {
@@ -121,7 +121,7 @@ func (w *encoder) blobs(field string, bs []Blob) {
 
 // perm writes an Option<Permission>: "Read", {"Write":N} or {"Admin":N}.
 // Read carries no priority.
-func (w *encoder) perm(field string, p *Permission) {
+func (w *wireWriter) perm(field string, p *Permission) {
 	switch {
 	case p == nil:
 		w.lit("null")
@@ -142,7 +142,7 @@ func (w *encoder) perm(field string, p *Permission) {
 
 // doc writes an Option<Doc> held as raw JSON: null for nil, else the
 // compacted object.
-func (w *encoder) doc(field string, raw []byte) {
+func (w *wireWriter) doc(field string, raw []byte) {
 	if raw == nil {
 		w.lit("null")
 		return
@@ -155,7 +155,7 @@ func (w *encoder) doc(field string, raw []byte) {
 	w.buf = append(w.buf, out.Bytes()...)
 }
 
-func (w *encoder) auth(a *RequestAuth) {
+func (w *wireWriter) auth(a *RequestAuth) {
 	if a == nil {
 		w.lit("null")
 		return
@@ -173,7 +173,7 @@ func (w *encoder) auth(a *RequestAuth) {
 
 // continuation appends the v1 fields of a cut response; the version check
 // has already refused them for a v0 peer.
-func (w *encoder) continuation(c Continuation) {
+func (w *wireWriter) continuation(c Continuation) {
 	if c.More {
 		w.lit(`,"more":true`)
 	}
@@ -228,7 +228,7 @@ func appendJSONString(dst []byte, s string) []byte {
 	return append(append(dst, s[start:]...), '"')
 }
 
-func (w *encoder) handshake(m Handshake) {
+func (w *wireWriter) handshake(m Handshake) {
 	w.lit(`{"Handshake":{"device_id":`)
 	w.key("Handshake.device_id", m.PublicKey)
 	w.lit(`,"public_key":`)
@@ -253,7 +253,7 @@ func (w *encoder) handshake(m Handshake) {
 	w.lit("]}}")
 }
 
-func (w *encoder) syncTree(m SyncTree) {
+func (w *wireWriter) syncTree(m SyncTree) {
 	w.lit(`{"SyncTree":{"tree_id":`)
 	w.id("SyncTree.tree_id", m.TreeID)
 	w.lit(`,"our_tips":`)
@@ -281,7 +281,7 @@ func (w *encoder) syncTree(m SyncTree) {
 	w.lit("}}")
 }
 
-func (w *encoder) handshakeResponse(m HandshakeResponse) {
+func (w *wireWriter) handshakeResponse(m HandshakeResponse) {
 	w.lit(`{"Handshake":{"device_id":`)
 	w.key("Handshake.device_id", m.PublicKey)
 	w.lit(`,"public_key":`)
@@ -312,7 +312,7 @@ func (w *encoder) handshakeResponse(m HandshakeResponse) {
 	w.lit("]}}")
 }
 
-func (w *encoder) bootstrap(m BootstrapResponse) {
+func (w *wireWriter) bootstrap(m BootstrapResponse) {
 	w.lit(`{"Bootstrap":{"tree_id":`)
 	w.id("Bootstrap.tree_id", m.TreeID)
 	w.lit(`,"root_entry":`)
@@ -327,7 +327,7 @@ func (w *encoder) bootstrap(m BootstrapResponse) {
 	w.lit("}}")
 }
 
-func (w *encoder) incremental(m IncrementalResponse) {
+func (w *wireWriter) incremental(m IncrementalResponse) {
 	w.lit(`{"Incremental":{"tree_id":`)
 	w.id("Incremental.tree_id", m.TreeID)
 	w.lit(`,"their_tips":`)
@@ -338,7 +338,7 @@ func (w *encoder) incremental(m IncrementalResponse) {
 	w.lit("}}")
 }
 
-func (w *encoder) message(m Message) {
+func (w *wireWriter) message(m Message) {
 	switch m := m.(type) {
 	case Handshake:
 		w.handshake(m)

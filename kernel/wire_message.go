@@ -7,34 +7,34 @@ import (
 )
 
 // byteVecMax bounds challenge, challenge_response, new_challenge, nonce and
-// signature; the reference sends 32, 32, 32, 32 and 64 bytes.
+// signature; the reference sends 32, 64 (a signature), 32, 32 and 64 bytes.
 const byteVecMax = 64
 
-// reader reads the members of one JSON object (a message body or a nested
+// wireReader reads the members of one JSON object (a message body or a nested
 // struct) and keeps the first error, with the path of its field.
-type reader struct {
-	obj object
+type wireReader struct {
+	obj jsonObject
 	lim *WireLimits
 	err error
 }
 
-func newReader(body json.RawMessage, lim *WireLimits) (*reader, error) {
+func newReader(body json.RawMessage, lim *WireLimits) (*wireReader, error) {
 	obj, err := parseObject(body)
 	if err != nil {
 		return nil, err
 	}
-	return &reader{obj: obj, lim: lim}, nil
+	return &wireReader{obj: obj, lim: lim}, nil
 }
 
-func (r *reader) fail(name string, err error) {
+func (r *wireReader) fail(name string, err error) {
 	if r.err == nil {
-		r.err = within(name, err)
+		r.err = atPath(name, err)
 	}
 }
 
 // value returns a member's raw JSON, or nil when it is absent or null, which
 // an Option member may be and a required member may not.
-func (r *reader) value(name string, required bool) json.RawMessage {
+func (r *wireReader) value(name string, required bool) json.RawMessage {
 	if r.err != nil {
 		return nil
 	}
@@ -55,13 +55,13 @@ func (r *reader) value(name string, required bool) json.RawMessage {
 }
 
 // present reports whether an Option member is given and not null.
-func (r *reader) present(name string) bool {
+func (r *wireReader) present(name string) bool {
 	raw, ok := r.obj.members[name]
 	return ok && !isNull(raw)
 }
 
-// field reads one member with parse; absent or null Options give the zero T.
-func field[T any](r *reader, name string, required bool, parse func(json.RawMessage) (T, error)) T {
+// member reads one member with parse; absent or null Options give the zero T.
+func member[T any](r *wireReader, name string, required bool, parse func(json.RawMessage) (T, error)) T {
 	var zero T
 	raw := r.value(name, required)
 	if raw == nil {
@@ -75,8 +75,8 @@ func field[T any](r *reader, name string, required bool, parse func(json.RawMess
 	return v
 }
 
-// optional turns a parser of T into a parser of Option<T>.
-func optional[T any](parse func(json.RawMessage) (T, error)) func(json.RawMessage) (*T, error) {
+// option turns a parser of T into a parser of Option<T>.
+func option[T any](parse func(json.RawMessage) (T, error)) func(json.RawMessage) (*T, error) {
 	return func(raw json.RawMessage) (*T, error) {
 		v, err := parse(raw)
 		if err != nil {
@@ -93,76 +93,76 @@ func parseU32(raw json.RawMessage) (uint32, error) {
 
 func parseByteVec(raw json.RawMessage) ([]byte, error) { return parseBytes(raw, byteVecMax) }
 
-func (r *reader) ids(raw json.RawMessage) ([]entry.ID, error) { return parseIDs(raw, r.lim.IDsMax) }
+func (r *wireReader) ids(raw json.RawMessage) ([]entry.ID, error) { return parseIDs(raw, r.lim.IDsMax) }
 
-func (r *reader) blob(raw json.RawMessage) (Blob, error) { return parseBlob(raw, r.lim.Entry) }
+func (r *wireReader) blob(raw json.RawMessage) (Blob, error) { return parseBlob(raw, r.lim.Entry) }
 
-func (r *reader) blobs(raw json.RawMessage) ([]Blob, error) { return parseBlobs(raw, r.lim) }
+func (r *wireReader) blobs(raw json.RawMessage) ([]Blob, error) { return parseBlobs(raw, r.lim) }
 
-func (r *reader) doc(raw json.RawMessage) ([]byte, error) {
+func (r *wireReader) doc(raw json.RawMessage) ([]byte, error) {
 	return parseDoc(raw, r.lim.MetadataBytesMax)
 }
 
 // sameKey checks the reference's duplicated identity: device_id must equal
 // public_key.
-func (r *reader) sameKey(device, public entry.PublicKey) {
+func (r *wireReader) sameKey(device, public entry.PublicKey) {
 	if r.err == nil && device != public {
 		r.fail("device_id", malformedf("differs from public_key; both must hold the same key"))
 	}
 }
 
-func (r *reader) addresses(raw json.RawMessage) ([]Address, error) {
+func (r *wireReader) addresses(raw json.RawMessage) ([]Address, error) {
 	var out []Address
-	err := forEach(raw, r.lim.IDsMax, func(elem json.RawMessage) error {
+	err := eachElement(raw, r.lim.IDsMax, func(elem json.RawMessage) error {
 		ar, err := newReader(elem, r.lim)
 		if err != nil {
 			return err
 		}
 		out = append(out, Address{
-			TransportType: field(ar, "transport_type", true, parseString),
-			Address:       field(ar, "address", true, parseString),
+			TransportType: member(ar, "transport_type", true, parseString),
+			Address:       member(ar, "address", true, parseString),
 		})
 		return ar.err
 	})
 	return out, err
 }
 
-func (r *reader) trees(raw json.RawMessage) ([]TreeInfo, error) {
+func (r *wireReader) trees(raw json.RawMessage) ([]TreeInfo, error) {
 	var out []TreeInfo
-	err := forEach(raw, r.lim.EntriesMax, func(elem json.RawMessage) error {
+	err := eachElement(raw, r.lim.EntriesMax, func(elem json.RawMessage) error {
 		tr, err := newReader(elem, r.lim)
 		if err != nil {
 			return err
 		}
 		out = append(out, TreeInfo{
-			TreeID:       field(tr, "tree_id", true, parseID),
-			Name:         field(tr, "name", false, optional(parseString)),
-			EntryCount:   field(tr, "entry_count", true, parseU64),
-			LastModified: field(tr, "last_modified", true, parseU64),
+			TreeID:       member(tr, "tree_id", true, parseID),
+			Name:         member(tr, "name", false, option(parseString)),
+			EntryCount:   member(tr, "entry_count", true, parseU64),
+			LastModified: member(tr, "last_modified", true, parseU64),
 		})
 		return tr.err
 	})
 	return out, err
 }
 
-func (r *reader) auth(raw json.RawMessage) (RequestAuth, error) {
+func (r *wireReader) auth(raw json.RawMessage) (RequestAuth, error) {
 	ar, err := newReader(raw, r.lim)
 	if err != nil {
 		return RequestAuth{}, err
 	}
 	a := RequestAuth{
-		Key:         field(ar, "key", true, parseKey),
-		TimestampMs: field(ar, "timestamp_ms", true, parseU64),
-		Nonce:       field(ar, "nonce", true, parseByteVec),
-		Signature:   field(ar, "signature", true, parseByteVec),
+		Key:         member(ar, "key", true, parseKey),
+		TimestampMs: member(ar, "timestamp_ms", true, parseU64),
+		Nonce:       member(ar, "nonce", true, parseByteVec),
+		Signature:   member(ar, "signature", true, parseByteVec),
 	}
 	return a, ar.err
 }
 
-func (r *reader) continuation() Continuation {
+func (r *wireReader) continuation() Continuation {
 	return Continuation{
-		More:   field(r, "more", false, parseBool),
-		Resume: field(r, "resume", false, optional(parseU64)),
+		More:   member(r, "more", false, parseBool),
+		Resume: member(r, "resume", false, option(parseU64)),
 	}
 }
 
@@ -171,13 +171,13 @@ func decodeHandshake(body json.RawMessage, lim *WireLimits) (Message, uint32, er
 	if err != nil {
 		return nil, 0, err
 	}
-	device := field(r, "device_id", true, parseKey)
+	device := member(r, "device_id", true, parseKey)
 	m := Handshake{
-		PublicKey:       field(r, "public_key", true, parseKey),
-		DisplayName:     field(r, "display_name", false, optional(parseString)),
-		ProtocolVersion: field(r, "protocol_version", true, parseU32),
-		Challenge:       field(r, "challenge", true, parseByteVec),
-		ListenAddresses: field(r, "listen_addresses", true, r.addresses),
+		PublicKey:       member(r, "public_key", true, parseKey),
+		DisplayName:     member(r, "display_name", false, option(parseString)),
+		ProtocolVersion: member(r, "protocol_version", true, parseU32),
+		Challenge:       member(r, "challenge", true, parseByteVec),
+		ListenAddresses: member(r, "listen_addresses", true, r.addresses),
 	}
 	r.sameKey(device, m.PublicKey)
 	return m, m.ProtocolVersion, r.err
@@ -190,16 +190,16 @@ func decodeSyncTree(body json.RawMessage, lim *WireLimits) (Message, uint32, err
 		return nil, 0, err
 	}
 	m := SyncTree{
-		TreeID:              field(r, "tree_id", true, parseID),
-		OurTips:             field(r, "our_tips", true, r.ids),
-		PeerPubkey:          field(r, "peer_pubkey", false, parseKey),
-		RequestingKey:       field(r, "requesting_key", false, parseKey),
-		RequestingKeyName:   field(r, "requesting_key_name", false, optional(parseString)),
-		RequestedPermission: field(r, "requested_permission", false, optional(parsePermission)),
-		Metadata:            field(r, "metadata", false, r.doc),
-		Auth:                field(r, "auth", false, optional(r.auth)),
-		Have:                field(r, "have", false, r.ids),
-		Resume:              field(r, "resume", false, optional(parseU64)),
+		TreeID:              member(r, "tree_id", true, parseID),
+		OurTips:             member(r, "our_tips", true, r.ids),
+		PeerPubkey:          member(r, "peer_pubkey", false, parseKey),
+		RequestingKey:       member(r, "requesting_key", false, parseKey),
+		RequestingKeyName:   member(r, "requesting_key_name", false, option(parseString)),
+		RequestedPermission: member(r, "requested_permission", false, option(parsePermission)),
+		Metadata:            member(r, "metadata", false, r.doc),
+		Auth:                member(r, "auth", false, option(r.auth)),
+		Have:                member(r, "have", false, r.ids),
+		Resume:              member(r, "resume", false, option(parseU64)),
 	}
 	version := ProtocolV0
 	if r.present("have") || r.present("resume") {
@@ -219,8 +219,8 @@ func decodeGetEntries(body json.RawMessage, lim *WireLimits) (Message, uint32, e
 		return nil, 0, err
 	}
 	m := GetEntries{
-		TreeID: field(r, "tree_id", true, parseID),
-		IDs:    field(r, "ids", true, r.ids),
+		TreeID: member(r, "tree_id", true, parseID),
+		IDs:    member(r, "ids", true, r.ids),
 	}
 	return m, ProtocolV1, r.err
 }
@@ -230,14 +230,14 @@ func decodeHandshakeResponse(body json.RawMessage, lim *WireLimits) (Message, er
 	if err != nil {
 		return nil, err
 	}
-	device := field(r, "device_id", true, parseKey)
+	device := member(r, "device_id", true, parseKey)
 	m := HandshakeResponse{
-		PublicKey:         field(r, "public_key", true, parseKey),
-		DisplayName:       field(r, "display_name", false, optional(parseString)),
-		ProtocolVersion:   field(r, "protocol_version", true, parseU32),
-		ChallengeResponse: field(r, "challenge_response", true, parseByteVec),
-		NewChallenge:      field(r, "new_challenge", true, parseByteVec),
-		AvailableTrees:    field(r, "available_trees", true, r.trees),
+		PublicKey:         member(r, "public_key", true, parseKey),
+		DisplayName:       member(r, "display_name", false, option(parseString)),
+		ProtocolVersion:   member(r, "protocol_version", true, parseU32),
+		ChallengeResponse: member(r, "challenge_response", true, parseByteVec),
+		NewChallenge:      member(r, "new_challenge", true, parseByteVec),
+		AvailableTrees:    member(r, "available_trees", true, r.trees),
 	}
 	r.sameKey(device, m.PublicKey)
 	return m, r.err
@@ -249,11 +249,11 @@ func decodeBootstrap(body json.RawMessage, lim *WireLimits) (Message, error) {
 		return nil, err
 	}
 	m := BootstrapResponse{
-		TreeID:            field(r, "tree_id", true, parseID),
-		RootEntry:         field(r, "root_entry", true, r.blob),
-		AllEntries:        field(r, "all_entries", true, r.blobs),
-		KeyApproved:       field(r, "key_approved", true, parseBool),
-		GrantedPermission: field(r, "granted_permission", false, optional(parsePermission)),
+		TreeID:            member(r, "tree_id", true, parseID),
+		RootEntry:         member(r, "root_entry", true, r.blob),
+		AllEntries:        member(r, "all_entries", true, r.blobs),
+		KeyApproved:       member(r, "key_approved", true, parseBool),
+		GrantedPermission: member(r, "granted_permission", false, option(parsePermission)),
 		Continuation:      r.continuation(),
 	}
 	return m, r.err
@@ -265,9 +265,9 @@ func decodeIncremental(body json.RawMessage, lim *WireLimits) (Message, error) {
 		return nil, err
 	}
 	m := IncrementalResponse{
-		TreeID:         field(r, "tree_id", true, parseID),
-		TheirTips:      field(r, "their_tips", true, r.ids),
-		MissingEntries: field(r, "missing_entries", true, r.blobs),
+		TreeID:         member(r, "tree_id", true, parseID),
+		TheirTips:      member(r, "their_tips", true, r.ids),
+		MissingEntries: member(r, "missing_entries", true, r.blobs),
 		Continuation:   r.continuation(),
 	}
 	return m, r.err
@@ -279,8 +279,8 @@ func decodeBootstrapPending(body json.RawMessage, lim *WireLimits) (Message, err
 		return nil, err
 	}
 	m := BootstrapPending{
-		RequestID: field(r, "request_id", true, parseString),
-		Message:   field(r, "message", true, parseString),
+		RequestID: member(r, "request_id", true, parseString),
+		Message:   member(r, "message", true, parseString),
 	}
 	return m, r.err
 }
@@ -291,9 +291,9 @@ func decodeEntries(body json.RawMessage, lim *WireLimits) (Message, error) {
 		return nil, err
 	}
 	m := EntriesResponse{
-		TreeID:  field(r, "tree_id", true, parseID),
-		Entries: field(r, "entries", true, r.blobs),
-		Missing: field(r, "missing", true, r.ids),
+		TreeID:  member(r, "tree_id", true, parseID),
+		Entries: member(r, "entries", true, r.blobs),
+		Missing: member(r, "missing", true, r.ids),
 	}
 	return m, r.err
 }

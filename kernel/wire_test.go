@@ -71,7 +71,7 @@ func wireBlob(t testing.TB, vecs map[string]string, name string) Blob {
 	return Blob{ID: id, Data: data, Entry: e, verified: true}
 }
 
-func ptr[T any](v T) *T { return &v }
+func wirePtr[T any](v T) *T { return &v }
 
 type wireFixture struct {
 	name    string
@@ -88,13 +88,13 @@ func wireFixtures(t testing.TB) []wireFixture {
 	blob := func(name string) Blob { return wireBlob(t, vecs, name) }
 	ent := vecs
 	return []wireFixture{
-		{"handshake", true, 0, Handshake{PublicKey: ka, DisplayName: ptr("BackgroundSync"), Challenge: []byte{0, 1, 127, 128, 255},
+		{"handshake", true, 0, Handshake{PublicKey: ka, DisplayName: wirePtr("BackgroundSync"), Challenge: []byte{0, 1, 127, 128, 255},
 			ListenAddresses: []Address{{TransportType: "http", Address: "127.0.0.1:8080"}}},
 			`{"Handshake":{"device_id":"` + wireKeyA + `","public_key":"` + wireKeyA + `","display_name":"BackgroundSync","protocol_version":0,"challenge":[0,1,127,128,255],"listen_addresses":[{"transport_type":"http","address":"127.0.0.1:8080"}]}}`},
 		{"handshake_minimal_v1", true, 1, Handshake{PublicKey: kb, ProtocolVersion: 1},
 			`{"Handshake":{"device_id":"` + wireKeyB + `","public_key":"` + wireKeyB + `","display_name":null,"protocol_version":1,"challenge":[],"listen_addresses":[]}}`},
 		{"sync_tree_full", true, 0, SyncTree{TreeID: root, OurTips: []entry.ID{left, right}, PeerPubkey: kb, RequestingKey: ka,
-			RequestingKeyName: ptr("laptop"), RequestedPermission: &Permission{Level: PermWrite, Priority: 10},
+			RequestingKeyName: wirePtr("laptop"), RequestedPermission: &Permission{Level: PermWrite, Priority: 10},
 			Metadata: []byte(`{"children":{"k":{"Text":"v"}}}`),
 			Auth:     &RequestAuth{Key: kb, TimestampMs: 1700000000000, Nonce: []byte{17, 4}, Signature: []byte{88, 0, 255}}},
 			`{"SyncTree":{"tree_id":"` + wireRoot + `","our_tips":["` + wireLeft + `","` + wireRight + `"],"peer_pubkey":"` + wireKeyB +
@@ -106,7 +106,7 @@ func wireFixtures(t testing.TB) []wireFixture {
 			`{"SyncTree":{"tree_id":"` + wireRoot + `","our_tips":[],"peer_pubkey":null,"requesting_key":null,"requesting_key_name":null,"requested_permission":"Read","metadata":null,"auth":null}}`},
 		{"sync_tree_admin", true, 0, SyncTree{TreeID: root, RequestedPermission: &Permission{Level: PermAdmin}},
 			`{"SyncTree":{"tree_id":"` + wireRoot + `","our_tips":[],"peer_pubkey":null,"requesting_key":null,"requesting_key_name":null,"requested_permission":{"Admin":0},"metadata":null,"auth":null}}`},
-		{"sync_tree_v1", true, 1, SyncTree{TreeID: root, OurTips: []entry.ID{left}, Have: []entry.ID{right, other}, Resume: ptr(uint64(7))},
+		{"sync_tree_v1", true, 1, SyncTree{TreeID: root, OurTips: []entry.ID{left}, Have: []entry.ID{right, other}, Resume: wirePtr(uint64(7))},
 			`{"SyncTree":{"tree_id":"` + wireRoot + `","our_tips":["` + wireLeft + `"],"peer_pubkey":null,"requesting_key":null,"requesting_key_name":null,"requested_permission":null,"metadata":null,"auth":null,"have":["` +
 				wireRight + `","` + wireOther + `"],"resume":7}}`},
 		{"send_entries", true, 0, SendEntries{Entries: []Blob{blob("root_unsigned"), blob("sig_direct_pubkey"), blob("sig_delegation")}},
@@ -115,8 +115,8 @@ func wireFixtures(t testing.TB) []wireFixture {
 		{"get_entries", true, 1, GetEntries{TreeID: root, IDs: []entry.ID{left, right}},
 			`{"GetEntries":{"tree_id":"` + wireRoot + `","ids":["` + wireLeft + `","` + wireRight + `"]}}`},
 
-		{"handshake_response", false, 0, HandshakeResponse{PublicKey: ka, DisplayName: ptr("Eidetica Peer"), ChallengeResponse: []byte{1, 2},
-			NewChallenge: []byte{3}, AvailableTrees: []TreeInfo{{TreeID: root, EntryCount: 3}, {TreeID: other, Name: ptr("notes"), EntryCount: 1, LastModified: 1700000000000}}},
+		{"handshake_response", false, 0, HandshakeResponse{PublicKey: ka, DisplayName: wirePtr("Eidetica Peer"), ChallengeResponse: []byte{1, 2},
+			NewChallenge: []byte{3}, AvailableTrees: []TreeInfo{{TreeID: root, EntryCount: 3}, {TreeID: other, Name: wirePtr("notes"), EntryCount: 1, LastModified: 1700000000000}}},
 			`{"Handshake":{"device_id":"` + wireKeyA + `","public_key":"` + wireKeyA + `","display_name":"Eidetica Peer","protocol_version":0,"challenge_response":[1,2],"new_challenge":[3],"available_trees":[{"tree_id":"` +
 				wireRoot + `","name":null,"entry_count":3,"last_modified":0},{"tree_id":"` + wireOther + `","name":"notes","entry_count":1,"last_modified":1700000000000}]}}`},
 		{"bootstrap", false, 0, BootstrapResponse{TreeID: root, RootEntry: blob("root_unsigned"), AllEntries: []Blob{blob("child_left"), blob("child_right")},
@@ -126,7 +126,7 @@ func wireFixtures(t testing.TB) []wireFixture {
 		{"bootstrap_minimal", false, 0, BootstrapResponse{TreeID: root, RootEntry: blob("root_settings_signed")},
 			`{"Bootstrap":{"tree_id":"` + wireRoot + `","root_entry":` + ent["root_settings_signed"] + `,"all_entries":[],"key_approved":false,"granted_permission":null}}`},
 		{"bootstrap_v1", false, 1, BootstrapResponse{TreeID: root, RootEntry: blob("root_unsigned"), AllEntries: []Blob{blob("child_left")},
-			Continuation: Continuation{More: true, Resume: ptr(uint64(42))}},
+			Continuation: Continuation{More: true, Resume: wirePtr(uint64(42))}},
 			`{"Bootstrap":{"tree_id":"` + wireRoot + `","root_entry":` + ent["root_unsigned"] + `,"all_entries":[` + ent["child_left"] + `],"key_approved":false,"granted_permission":null,"more":true,"resume":42}}`},
 		{"incremental", false, 0, IncrementalResponse{TreeID: root, TheirTips: []entry.ID{left, right}, MissingEntries: []Blob{blob("sig_direct_name")}},
 			`{"Incremental":{"tree_id":"` + wireRoot + `","their_tips":["` + wireLeft + `","` + wireRight + `"],"missing_entries":[` + ent["sig_direct_name"] + `]}}`},
@@ -216,8 +216,8 @@ func TestWireV1Members(t *testing.T) {
 	root := entry.MustParseID(wireRoot)
 	for name, m := range map[string]Message{
 		"have":              SyncTree{TreeID: root, Have: []entry.ID{root}},
-		"resume":            SyncTree{TreeID: root, Resume: ptr(uint64(0))},
-		"bootstrap_resume":  BootstrapResponse{TreeID: root, Continuation: Continuation{Resume: ptr(uint64(1))}},
+		"resume":            SyncTree{TreeID: root, Resume: wirePtr(uint64(0))},
+		"bootstrap_resume":  BootstrapResponse{TreeID: root, Continuation: Continuation{Resume: wirePtr(uint64(1))}},
 		"incremental_more":  IncrementalResponse{TreeID: root, Continuation: Continuation{More: true}},
 		"get_entries_empty": GetEntries{TreeID: root},
 		"entries_empty":     EntriesResponse{TreeID: root},
@@ -542,7 +542,7 @@ func TestWirePropertyRoundTrip(t *testing.T) {
 // wireGen draws messages whose empty lists are nil, as the decoder makes them.
 type wireGen struct{ blobs []Blob }
 
-func nilIfEmpty[T any](s []T) []T {
+func wireNilIfEmpty[T any](s []T) []T {
 	if len(s) == 0 {
 		return nil
 	}
@@ -550,7 +550,7 @@ func nilIfEmpty[T any](s []T) []T {
 }
 
 func (g wireGen) ids(t *rapid.T, label string) []entry.ID {
-	return nilIfEmpty(rapid.SliceOfN(rapid.Custom(func(t *rapid.T) entry.ID {
+	return wireNilIfEmpty(rapid.SliceOfN(rapid.Custom(func(t *rapid.T) entry.ID {
 		return entry.IDOf(rapid.SliceOfN(rapid.Byte(), 0, 3).Draw(t, "seed"))
 	}), 0, 3).Draw(t, label))
 }
@@ -580,18 +580,18 @@ func (g wireGen) optStr(t *rapid.T, label string) *string {
 	if rapid.Bool().Draw(t, label+"_none") {
 		return nil
 	}
-	return ptr(g.str(t, label))
+	return wirePtr(g.str(t, label))
 }
 
 func (g wireGen) vec(t *rapid.T, label string) []byte {
-	return nilIfEmpty(rapid.SliceOfN(rapid.Byte(), 0, byteVecMax).Draw(t, label))
+	return wireNilIfEmpty(rapid.SliceOfN(rapid.Byte(), 0, byteVecMax).Draw(t, label))
 }
 
 func (g wireGen) optU64(t *rapid.T, label string) *uint64 {
 	if rapid.Bool().Draw(t, label+"_none") {
 		return nil
 	}
-	return ptr(rapid.Uint64().Draw(t, label))
+	return wirePtr(rapid.Uint64().Draw(t, label))
 }
 
 func (g wireGen) perm(t *rapid.T) *Permission {
@@ -606,7 +606,7 @@ func (g wireGen) perm(t *rapid.T) *Permission {
 }
 
 func (g wireGen) blobList(t *rapid.T, label string) []Blob {
-	return nilIfEmpty(rapid.SliceOfN(rapid.SampledFrom(g.blobs), 0, 3).Draw(t, label))
+	return wireNilIfEmpty(rapid.SliceOfN(rapid.SampledFrom(g.blobs), 0, 3).Draw(t, label))
 }
 
 func (g wireGen) message() *rapid.Generator[Message] {

@@ -107,6 +107,8 @@ func (e *Env) Handle(t testing.TB, d *datadriven.TestData) string {
 		err = e.handleRestart(d)
 	case "ack", "fail":
 		err = e.handleComplete(d)
+	case "hold", "release":
+		err = e.handleHold(d)
 	case "tick":
 		err = e.handleTick(d)
 	case "_breakpoint":

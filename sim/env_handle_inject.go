@@ -15,6 +15,7 @@ import (
 //	inject p9 p1 send=(e5,e6)        a SendEntries request from p9 to p1
 //	inject p9 p1 tampered=e5         SendEntries of e5 with its data changed after signing
 //	inject p2 p1 reply-add=(e9)      append entries to the next reply from p2 to p1
+//	inject p2 p1 reply-keep=1        keep only the first entries of that reply
 //	inject p9 p1 raw                 the input, verbatim, as a request body
 //	{"Bogus":{}}
 //
@@ -38,7 +39,11 @@ func (e *Env) handleInject(d *datadriven.TestData) error {
 		t.Stores[0].Data = append(t.Stores[0].Data, []byte(" tampered")...)
 		msg = kernel.SendEntries{Entries: []kernel.Blob{{Entry: t}}}
 	case "reply-add":
-		return e.replyAdd(from, to, arg.Vals)
+		return e.replyAdd(from, to, arg.Vals, -1)
+	case "reply-keep":
+		var keep int
+		d.ScanArgs(e.t, "reply-keep", &keep)
+		return e.replyAdd(from, to, nil, keep)
 	case "raw":
 		e.net = append(e.net, &flight{from: from, to: to, data: []byte(strings.TrimSpace(d.Input))})
 		return nil
@@ -55,7 +60,7 @@ func (e *Env) handleInject(d *datadriven.TestData) error {
 
 // replyAdd appends entries to the first reply in flight from one machine to
 // another: a responder that slips entries of another tree into its answer.
-func (e *Env) replyAdd(from, to kernel.PeerID, names []string) error {
+func (e *Env) replyAdd(from, to kernel.PeerID, names []string, keep int) error {
 	extra, err := e.blobsNamed(names)
 	if err != nil {
 		return err
@@ -67,6 +72,9 @@ func (e *Env) replyAdd(from, to kernel.PeerID, names []string) error {
 		switch m := f.env.Msg.(type) {
 		case kernel.IncrementalResponse:
 			m.MissingEntries = append(m.MissingEntries, extra...)
+			if keep >= 0 {
+				m.MissingEntries = m.MissingEntries[:min(keep, len(m.MissingEntries))]
+			}
 			f.env.Msg = m
 		case kernel.BootstrapResponse:
 			m.AllEntries = append(m.AllEntries, extra...)

@@ -10,7 +10,8 @@ import (
 // handleMachine creates machines with default limits, seeded by name.
 //
 //	machine p1 p2
-//	machine p3 entries-max=2 message-bytes-max=4000
+//	machine p3 entries-max=2 message-bytes-max=4000 ids-max=2 orphan-ticks=3
+//	machine p4 v0     (speaks only the reference's protocol version 0)
 func (e *Env) handleMachine(d *datadriven.TestData) error {
 	for _, arg := range d.CmdArgs {
 		if len(arg.Vals) > 0 {
@@ -25,6 +26,14 @@ func (e *Env) handleMachine(d *datadriven.TestData) error {
 		if d.HasArg("message-bytes-max") {
 			d.ScanArgs(e.t, "message-bytes-max", &cfg.Wire.MessageBytesMax)
 			cfg.Wire.Entry.EntryBytesMax = (cfg.Wire.MessageBytesMax - 1100) / 4
+		}
+		if d.HasArg("v0") {
+			cfg.ProtocolMax = kernel.ProtocolV0
+		}
+		if d.HasArg("ids-max") {
+			d.ScanArgs(e.t, "ids-max", &cfg.Wire.IDsMax)
+			cfg.FrontierMax = min(cfg.FrontierMax, cfg.Wire.IDsMax)
+			cfg.WantsInflightMax = min(cfg.WantsInflightMax, cfg.Wire.IDsMax)
 		}
 		if d.HasArg("orphan-ticks") {
 			d.ScanArgs(e.t, "orphan-ticks", &cfg.OrphanTicksMax)

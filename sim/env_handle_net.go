@@ -164,3 +164,17 @@ func (e *Env) blobsNamed(names []string) ([]kernel.Blob, error) {
 	}
 	return out, nil
 }
+
+// handleHold makes a machine's store hold its writes and reads until ack or
+// fail (hold), or complete them as usual again (release).
+//
+//	hold p1
+//	release p1
+func (e *Env) handleHold(d *datadriven.TestData) error {
+	n, err := e.node(d.CmdArgs[0].Key)
+	if err != nil {
+		return err
+	}
+	n.Hold = d.Cmd == "hold"
+	return nil
+}
