@@ -1,9 +1,9 @@
 // Package fuzz holds the fuzz targets of the module (STYLE.md 2.8). The
 // package has no code of its own: the targets live in package fuzz_test and
-// their seed corpus in testdata/fuzz/<Target>/, one file per golden vector
-// plus every crasher ever found, kept as a regression.
+// their seed corpus in testdata/fuzz/<Target>/: seeds from the goldens plus
+// every crasher ever found, kept as a regression.
 //
-// The targets are:
+// The entry targets, in entry_fuzz_test.go, are:
 //
 //   - FuzzEntryCBOR feeds arbitrary bytes to entry.DecodeCBOR. Decoding never
 //     panics and every error wraps entry.ErrMalformed. Whatever decodes is the
@@ -16,9 +16,15 @@
 //     encodes to the same bytes again), and its CBOR encoding decodes with
 //     DecodeCBOR to the same ID.
 //
-// Seeds come from kernel/entry/testdata/vectors.json, both as f.Add calls and
+// Their seeds come from kernel/entry/testdata/vectors.json, as f.Add calls and
 // as committed corpus files, so that plain `go test ./fuzz` checks the
 // properties on every golden vector and every past crasher.
+//
+// TestEntryJSONOfLargestEntry covers a limit the fuzzers cannot reach: the v0
+// JSON of an entry of exactly EntryBytesMax must decode.
+//
+// FuzzWire (kernel wire messages) and FuzzDiff (kernel/dag against a
+// reachability oracle) are described in their own files.
 //
 // go test -fuzz takes one package and one target per run, so run each target
 // with an anchored name:
