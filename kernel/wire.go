@@ -63,7 +63,7 @@ func EncodeMessage(version uint32, m Message) ([]byte, error) {
 			return nil, err
 		}
 	}
-	w := wireWriter{buf: make([]byte, 0, 512)}
+	w := wireWriter{buf: make([]byte, 0, 512), v1: version >= ProtocolV1}
 	w.message(m)
 	if w.err != nil {
 		return nil, w.err

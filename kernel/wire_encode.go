@@ -16,6 +16,7 @@ import (
 type wireWriter struct {
 	buf []byte
 	err error
+	v1  bool // the peer speaks version 1
 }
 
 // fail records a message the writer cannot write: a caller bug, such as a
@@ -260,17 +261,30 @@ func (w *wireWriter) syncTree(m SyncTree) {
 	w.ids("SyncTree.our_tips", m.OurTips)
 	w.lit(`,"peer_pubkey":`)
 	w.optKey(m.PeerPubkey)
-	w.lit(`,"requesting_key":`)
-	w.optKey(m.RequestingKey)
-	w.lit(`,"requesting_key_name":`)
-	w.optStr(m.RequestingKeyName)
-	w.lit(`,"requested_permission":`)
-	w.perm("SyncTree.requested_permission", m.RequestedPermission)
-	w.lit(`,"metadata":`)
-	w.doc("SyncTree.metadata", m.Metadata)
-	w.lit(`,"auth":`)
-	w.auth(m.Auth)
-	if len(m.Have) > 0 {
+	// NB: at version 1 the null options are left out (a missing Option
+	// reads as null) and "have" is always written, even empty: it is what
+	// tells the responder that the asker speaks v1.
+	if !w.v1 || !m.RequestingKey.IsZero() {
+		w.lit(`,"requesting_key":`)
+		w.optKey(m.RequestingKey)
+	}
+	if !w.v1 || m.RequestingKeyName != nil {
+		w.lit(`,"requesting_key_name":`)
+		w.optStr(m.RequestingKeyName)
+	}
+	if !w.v1 || m.RequestedPermission != nil {
+		w.lit(`,"requested_permission":`)
+		w.perm("SyncTree.requested_permission", m.RequestedPermission)
+	}
+	if !w.v1 || m.Metadata != nil {
+		w.lit(`,"metadata":`)
+		w.doc("SyncTree.metadata", m.Metadata)
+	}
+	if !w.v1 || m.Auth != nil {
+		w.lit(`,"auth":`)
+		w.auth(m.Auth)
+	}
+	if w.v1 {
 		w.lit(`,"have":`)
 		w.ids("SyncTree.have", m.Have)
 	}
