@@ -41,7 +41,7 @@ race: ## all tests under the race detector
 fuzz-smoke: ## run every fuzz target for FUZZTIME (default 5s)
 	@for t in $$($(GO) test ./fuzz -list '^Fuzz' | grep '^Fuzz'); do \
 		echo "fuzz $$t for $(FUZZTIME)"; \
-		$(GO) test ./fuzz -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+		$(GO) test -tags invariants ./fuzz -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
 	done
 
 fuzz: ## fuzz one target longer: make fuzz TARGET=FuzzEntryCBOR FUZZTIME=10m

@@ -185,3 +185,48 @@ func (e *Env) Chain(root string, prefix string, n, payloadBytes int) ([]kernel.B
 	}
 	return out, nil
 }
+
+// Deliver delivers the first n messages in the network (reversed if asked).
+func (e *Env) Deliver(n int, reverse bool) {
+	n = min(n, len(e.net))
+	batch := e.net[:n]
+	e.net = append([]*flight(nil), e.net[n:]...)
+	for i := range batch {
+		f := batch[i]
+		if reverse {
+			f = batch[n-1-i]
+		}
+		e.deliver(f)
+	}
+}
+
+// Drop loses the first n messages in the network.
+func (e *Env) Drop(n int) {
+	e.net = append([]*flight(nil), e.net[min(n, len(e.net)):]...)
+}
+
+// Tick gives every machine n ticks and runs their effects.
+func (e *Env) Tick(n int) {
+	for range n {
+		e.nowMs += 100
+		for _, node := range e.sortedNodes() {
+			e.step(node, kernel.Tick{NowMs: e.nowMs})
+		}
+	}
+	e.Process()
+}
+
+// Process runs every machine and store until idle, delivering nothing.
+func (e *Env) Process() { e.process() }
+
+// Craft hands n a message from peer from as a misbehaving peer would: a
+// request (answered into the void) or, for a response, a reply to seq.
+func (e *Env) Craft(n *Node, from kernel.PeerID, msg kernel.Message, seq kernel.Seq) {
+	if kernel.IsRequest(msg) {
+		e.reqID++
+		e.reqs[e.reqID] = pendingReq{client: from}
+		e.step(n, kernel.Received{From: from, Req: e.reqID, Version: kernel.ProtocolV1, Msg: msg})
+		return
+	}
+	e.step(n, kernel.Received{From: from, InReplyTo: seq, Msg: msg})
+}

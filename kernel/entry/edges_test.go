@@ -677,6 +677,14 @@ func TestEdgeDecodeJSON(t *testing.T) {
 		{name: "escaped field name", raw: func(t *testing.T, js []byte) []byte { return replaceOnce(t, js, `"data":[120]`, `"\u0064ata":[120]`) }},
 		{name: "whitespace around the value", raw: func(_ *testing.T, js []byte) []byte { return append(append([]byte(" \n\t"), js...), "\r\n "...) }},
 
+		// What serde refuses and encoding/json would take silently.
+		{name: "duplicate field", raw: func(t *testing.T, js []byte) []byte {
+			return replaceOnce(t, js, `"data":[120]`, `"data":[121],"data":[120]`)
+		}, want: entry.ErrMalformed},
+		{name: "invalid UTF-8", raw: func(t *testing.T, js []byte) []byte {
+			return replaceOnce(t, js, `{"name":"a",`, "{\"name\":\"a\xff\",")
+		}, want: entry.ErrMalformed},
+
 		// Byte strings.
 		{name: "data as a base64 string", raw: func(t *testing.T, js []byte) []byte { return replaceOnce(t, js, `"data":[120]`, `"data":"eA=="`) }, want: entry.ErrBadBytes},
 		{name: "data as a plain string", raw: func(t *testing.T, js []byte) []byte { return replaceOnce(t, js, `"data":[120]`, `"data":"x"`) }, want: entry.ErrBadBytes},

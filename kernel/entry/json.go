@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 )
 
 // jsonExpansionMax bounds v0 JSON relative to CBOR: a byte costs up to six
@@ -70,6 +71,9 @@ func DecodeJSON(data []byte) (*Entry, ID, error) { return DefaultLimits().Decode
 func (lim Limits) DecodeJSON(data []byte) (*Entry, ID, error) {
 	if len(data) > jsonExpansionMax*lim.EntryBytesMax {
 		return nil, ID{}, fmt.Errorf("%w: JSON entry of %d bytes", ErrTooLarge, len(data))
+	}
+	if !utf8.Valid(data) {
+		return nil, ID{}, fmt.Errorf("%w: JSON is not valid UTF-8", errJSON)
 	}
 	e := new(Entry)
 	if err := decodeJSON(data, e); err != nil {

@@ -10,30 +10,38 @@ import (
 // matches field names without regard to case, so it would read "Data" as
 // "data", which serde treats as an unknown field: the two would disagree on
 // the entry's ID. Every name below differs from the others in more than case,
-// so with DisallowUnknownFields this makes field matching exact.
+// so with DisallowUnknownFields this makes field matching exact. A key that
+// appears twice in one object is refused too: encoding/json keeps the last,
+// serde refuses the object, and the two must not disagree.
 func checkJSONKeys(data []byte) error {
-	var buf [16]bool
-	objects := buf[:0] // per open container: is it an object
+	var buf [16]uint32
+	objects := buf[:0] // per open container: keys seen (bit per name), or noObject
 	expectKey := false
 	for i := 0; i < len(data); i++ {
 		switch data[i] {
 		case '{':
-			objects, expectKey = append(objects, true), true
+			objects, expectKey = append(objects, 0), true
 		case '[':
-			objects, expectKey = append(objects, false), false
+			objects, expectKey = append(objects, noObject), false
 		case '}', ']':
 			if len(objects) > 0 {
 				objects = objects[:len(objects)-1]
 			}
 			expectKey = false
 		case ',':
-			expectKey = len(objects) > 0 && objects[len(objects)-1]
+			expectKey = len(objects) > 0 && objects[len(objects)-1] != noObject
 		case '"':
 			end, escaped := jsonStringEnd(data, i)
 			if expectKey {
-				if err := checkJSONKey(data[i:end+1], escaped); err != nil {
+				bit, err := checkJSONKey(data[i:end+1], escaped)
+				if err != nil {
 					return err
 				}
+				top := &objects[len(objects)-1]
+				if *top&bit != 0 {
+					return fmt.Errorf("%w: duplicate field %s", errJSON, data[i:end+1])
+				}
+				*top |= bit
 				expectKey = false
 			}
 			i = end
@@ -41,6 +49,9 @@ func checkJSONKeys(data []byte) error {
 	}
 	return nil
 }
+
+// noObject marks an open array in checkJSONKeys.
+const noObject = 1 << 31
 
 // jsonStringEnd returns the index of the quote closing the string opening at
 // start, and whether the string has escapes.
@@ -58,18 +69,23 @@ func jsonStringEnd(data []byte, start int) (int, bool) {
 	return len(data) - 1, escaped
 }
 
-func checkJSONKey(quoted []byte, escaped bool) error {
+// jsonFieldNames are the v0 entry schema's field names; a key's bit in
+// checkJSONKeys is its index here.
+var jsonFieldNames = [...]string{"_v", "tree", "subtrees", "sig", "root", "parents", "metadata", "h",
+	"name", "data", "key", "Direct", "Delegation", "hint", "path", "tips",
+	"pubkey", "is_global", "settings_tips", "entropy"}
+
+func checkJSONKey(quoted []byte, escaped bool) (uint32, error) {
 	key := string(quoted[1 : len(quoted)-1])
 	if escaped {
 		if err := json.Unmarshal(quoted, &key); err != nil {
-			return fmt.Errorf("%w: %v", errJSON, err)
+			return 0, fmt.Errorf("%w: %v", errJSON, err)
 		}
 	}
-	switch key {
-	case "_v", "tree", "subtrees", "sig", "root", "parents", "metadata", "h",
-		"name", "data", "key", "Direct", "Delegation", "hint", "path", "tips",
-		"pubkey", "is_global", "settings_tips", "entropy":
-		return nil
+	for i, name := range jsonFieldNames {
+		if key == name {
+			return 1 << i, nil
+		}
 	}
-	return fmt.Errorf("%w: unknown field %q (field names are case-sensitive)", errJSON, clip(key))
+	return 0, fmt.Errorf("%w: unknown field %q (field names are case-sensitive)", errJSON, clip(key))
 }
