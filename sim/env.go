@@ -301,12 +301,3 @@ func (e *Env) stabilize(roundsMax int) error {
 	}
 	return fmt.Errorf("not stable after %d rounds", roundsMax)
 }
-
-// names lists aliases of IDs.
-func (e *Env) nameList(ids []entry.ID) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = e.Name(id)
-	}
-	return out
-}
