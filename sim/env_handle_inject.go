@@ -79,6 +79,9 @@ func (e *Env) replyAdd(from, to kernel.PeerID, names []string, keep int) error {
 		case kernel.BootstrapResponse:
 			m.AllEntries = append(m.AllEntries, extra...)
 			f.env.Msg = m
+		case kernel.EntriesResponse:
+			m.Entries = append(m.Entries, extra...)
+			f.env.Msg = m
 		default:
 			continue
 		}
