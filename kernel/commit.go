@@ -7,9 +7,10 @@ import (
 )
 
 // committed takes a local entry. A root creates its tree. Every parent must
-// be stored or on its way to the store; an entry whose parents are still in
-// flight waits for them, so a writer may commit a chain without waiting for
-// each Persisted. A refused commit changes nothing and is returned.
+// be stored or on its way to the store (in flight, or a local commit itself
+// waiting); an entry whose parents are on their way waits for them, so a
+// writer may commit a chain without waiting for each Persisted, and the
+// chain is written in one batch. A refused commit changes nothing.
 func (m *Machine) committed(ev Committed) error {
 	b, err := checkBlob(ev.Blob, m.cfg.Wire.Entry)
 	if err != nil {
@@ -25,10 +26,12 @@ func (m *Machine) committed(ev Committed) error {
 	}
 	var waitFor []entry.ID
 	for _, p := range b.Entry.Tree.Parents {
-		if _, inflight := t.inflight[p]; !t.dag.Has(p) && !inflight {
-			return fmt.Errorf("%w: %s: parent %s is not stored", ErrInvalidEntry, b.ID, p)
-		} else if inflight {
+		switch {
+		case t.dag.Has(p):
+		case t.onItsWay(p):
 			waitFor = append(waitFor, p)
+		default:
+			return fmt.Errorf("%w: %s: parent %s is not stored", ErrInvalidEntry, b.ID, p)
 		}
 	}
 	if t == nil {
@@ -48,6 +51,17 @@ func (m *Machine) committed(ev Committed) error {
 		t.waiters[p] = append(t.waiters[p], b.ID)
 	}
 	return nil
+}
+
+// onItsWay reports whether id is in flight to the store or a local commit
+// waiting for its own parents: either way it will be stored unless the
+// store fails.
+func (t *tree) onItsWay(id entry.ID) bool {
+	if _, ok := t.inflight[id]; ok {
+		return true
+	}
+	o, ok := t.orphans[id]
+	return ok && o.local != nil
 }
 
 // recommitted answers a commit of an entry already held: durable now, or

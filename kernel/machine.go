@@ -246,3 +246,12 @@ func sortedIDs[V any](mp map[entry.ID]V) []entry.ID {
 func (m *Machine) newTree(root entry.ID) *tree {
 	return &tree{root: root, dag: dag.NewSeeded(m.cfg.Seed), inflight: map[entry.ID]Seq{}, orphans: map[entry.ID]*orphan{}, waiters: map[entry.ID][]entry.ID{}, wanted: map[entry.ID]bool{}}
 }
+
+// Tips returns the stored tips of tree in ID order, or nil when the machine
+// holds none of it. Cheaper than Status for one tree.
+func (m *Machine) Tips(tree entry.ID) []entry.ID {
+	if t := m.trees[tree]; t != nil && t.dag.Len() > 0 {
+		return t.dag.Tips()
+	}
+	return nil
+}

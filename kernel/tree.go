@@ -268,6 +268,10 @@ func (m *Machine) persisted(s Seq, failure string) error {
 	}
 	if failure == "" {
 		m.store(t, w.blobs)
+	} else {
+		for _, b := range w.blobs {
+			m.failLocalDependents(t, b.ID, failure)
+		}
 	}
 	for _, lr := range w.refs {
 		m.commitNotice(lr, t.root, failure)
@@ -338,5 +342,20 @@ func (t *tree) dropOrphan(id entry.ID) {
 		} else {
 			t.waiters[p] = ws
 		}
+	}
+}
+
+// failLocalDependents fails the local commits waiting, directly or through
+// one another, for id, whose write failed: they will never be stored.
+// Received orphans stay; their parents may still come from a peer.
+func (m *Machine) failLocalDependents(t *tree, id entry.ID, failure string) {
+	for _, w := range slices.Clone(t.waiters[id]) {
+		o, ok := t.orphans[w]
+		if !ok || o.local == nil {
+			continue
+		}
+		t.dropOrphan(w)
+		m.commitNotice(*o.local, t.root, "parent not stored: "+failure)
+		m.failLocalDependents(t, w, failure)
 	}
 }
