@@ -8,13 +8,17 @@ FUZZTIME  ?= 5s
 CROSSDIR  := kernel/entry/testdata/crosscheck
 STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
 
-.PHONY: help build fmt fmt-check vet lint tidy-check test race fuzz-smoke fuzz crosscheck bench golden ci
+.PHONY: help build demo fmt fmt-check vet lint tidy-check test race fuzz-smoke fuzz crosscheck bench golden ci
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
-build: ## compile every package
+demo: ## run two local nodes: A writes a database, B syncs it, both show the same tips
+	./scripts/demo.sh
+
+build: ## compile every package and the eidsync binary
 	$(GO) build ./...
+	$(GO) build -o bin/eidsync ./cmd/eidsync
 
 fmt: ## gofmt -s -w the tree
 	gofmt -s -w .

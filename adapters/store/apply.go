@@ -1,0 +1,163 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/eidsync/eidsync/kernel"
+	"github.com/eidsync/eidsync/kernel/entry"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Apply makes writes durable in one transaction, all or nothing: the Persist
+// lane of one Ready batch. Each write's new entries are appended to its
+// tree's insertion order in the order given (parents first); entries already
+// stored are skipped, so applying a write twice changes nothing. A blob that
+// breaks a check of the package doc refuses the whole batch with ErrRefused;
+// an I/O failure (disk full, ...) is returned wrapped. Either way nothing of
+// the batch is stored. Apply retains nothing of writes.
+func (s *Store) Apply(writes []kernel.Write) error {
+	if len(writes) == 0 {
+		return nil
+	}
+	var refused error // an error of the checks, already explained
+	err := s.update(func(tx *bolt.Tx) error {
+		a := applier{tx: tx, entries: tx.Bucket(bucketEntries), path: s.path}
+		for i := range writes {
+			if refused = a.write(&writes[i]); refused != nil {
+				return refused
+			}
+		}
+		return nil
+	})
+	var explained *failure
+	if err != nil && err != refused && err != ErrClosed && !errors.As(err, &explained) {
+		return fmt.Errorf("store: persist %d writes (first seq %d) to %s: %w", len(writes), writes[0].Seq, s.path, err)
+	}
+	return err
+}
+
+// applier applies the writes of one transaction.
+type applier struct {
+	tx      *bolt.Tx
+	entries *bolt.Bucket
+	path    string
+}
+
+// treeAppend is a tree's order bucket open for appending, and its count.
+type treeAppend struct {
+	bucket *bolt.Bucket
+	order  *bolt.Bucket
+	count  uint64
+}
+
+// write checks and stores the blobs of w.
+func (a *applier) write(w *kernel.Write) error {
+	var t *treeAppend
+	for i := range w.Blobs {
+		b := &w.Blobs[i]
+		e, err := checkBlob(w.Tree, b)
+		if err != nil {
+			return fail(ErrRefused, err, fmt.Sprintf("store: persist entry %s of tree %s: %v", b.ID, w.Tree, err))
+		}
+		key := b.ID.Bytes()
+		if a.entries.Get(key) != nil {
+			continue
+		}
+		for _, p := range e.Tree.Parents {
+			if false && a.entries.Get(p.Bytes()) == nil {
+				return fail(ErrRefused, nil, fmt.Sprintf("store: persist entry %s: parent %s is not stored", b.ID, p))
+			}
+		}
+		if t == nil {
+			if t, err = a.openTree(w.Tree, b.ID); err != nil {
+				return err
+			}
+		}
+		if err := a.put(t, key, b, e.Tree.Parents); err != nil {
+			return fmt.Errorf("store: persist entry %s: %w", b.ID, err)
+		}
+	}
+	if t == nil {
+		return nil
+	}
+	if err := t.bucket.Put(keyCount, u64(t.count)); err != nil {
+		return fmt.Errorf("store: persist tree %s: count: %w", w.Tree, err)
+	}
+	return nil
+}
+
+// put stores one new entry and appends it to t's order.
+func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, parents []entry.ID) error {
+	// NB: bbolt keeps key and value until the commit; Data is read-only
+	// by the kernel's contract, so it is not copied.
+	if err := a.entries.Put(key, b.Data); err != nil {
+		return err
+	}
+	if err := t.order.Put(u64(t.count), encodeRecord(b.ID, parents)); err != nil {
+		return err
+	}
+	t.count++
+	return nil
+}
+
+// checkBlob checks b before anything of it is written: its ID is the hash
+// of its bytes (the kernel checks the same on ingest), and it belongs to
+// tree. It returns the decoded entry, decoding Data if b carries none.
+func checkBlob(tree entry.ID, b *kernel.Blob) (*entry.Entry, error) {
+	if got := entry.IDOf(b.Data); got != b.ID {
+		return nil, fmt.Errorf("its data hashes to %s", got)
+	}
+	e := b.Entry
+	if e == nil {
+		var err error
+		if e, _, err = entry.DecodeCBOR(b.Data); err != nil {
+			return nil, err
+		}
+	}
+	if root := e.TreeID(b.ID); root != tree {
+		return nil, fmt.Errorf("it belongs to tree %s", root)
+	}
+	return e, nil
+}
+
+// openTree opens tree's buckets for appending. A tree is created by its
+// first stored entry, which must be its root.
+func (a *applier) openTree(tree, first entry.ID) (*treeAppend, error) {
+	trees := a.tx.Bucket(bucketTrees)
+	key := tree.Bytes()
+	if tb := trees.Bucket(key); tb != nil {
+		return a.existingTree(tree, tb)
+	}
+	if first != tree {
+		return nil, fail(ErrRefused, nil, fmt.Sprintf("store: persist entry %s: tree %s does not exist "+
+			"and the entry is not its root", first, tree))
+	}
+	tb, err := trees.CreateBucket(key)
+	if err != nil {
+		return nil, fmt.Errorf("store: create tree %s: %w", tree, err)
+	}
+	order, err := tb.CreateBucket(bucketOrder)
+	if err != nil {
+		return nil, fmt.Errorf("store: create tree %s: %w", tree, err)
+	}
+	roots := a.tx.Bucket(bucketRoots)
+	seq, err := roots.NextSequence()
+	if err == nil {
+		err = roots.Put(u64(seq), key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: create tree %s: %w", tree, err)
+	}
+	order.FillPercent = orderFillPercent
+	return &treeAppend{bucket: tb, order: order}, nil
+}
+
+func (a *applier) existingTree(tree entry.ID, tb *bolt.Bucket) (*treeAppend, error) {
+	order, count, err := openIndex(a.path, tree, tb)
+	if err != nil {
+		return nil, err
+	}
+	order.FillPercent = orderFillPercent
+	return &treeAppend{bucket: tb, order: order, count: count}, nil
+}

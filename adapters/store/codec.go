@@ -1,0 +1,114 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// Bucket and key names; see the layout in the package doc.
+var (
+	bucketMeta    = []byte("meta")
+	bucketEntries = []byte("entries")
+	bucketRoots   = []byte("roots")
+	bucketTrees   = []byte("trees")
+	bucketOrder   = []byte("order")
+	keySchema     = []byte("schema")
+	keyCount      = []byte("count")
+)
+
+// schemaVersion is the layout this package writes and reads.
+const schemaVersion = 1
+
+// orderFillPercent fills the append-only order buckets nearly full instead
+// of splitting pages in half, as nothing is ever inserted before the end.
+const orderFillPercent = 0.9
+
+// u64 encodes v as an 8-byte big-endian key or value.
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 8), v) }
+
+// readU64 decodes an 8-byte big-endian value.
+func readU64(b []byte) (uint64, error) {
+	if len(b) != 8 {
+		return 0, fmt.Errorf("%d bytes where 8 were expected", len(b))
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// encodeRecord returns an order record: id and its parents, each a uvarint
+// length and the binary CID.
+func encodeRecord(id entry.ID, parents []entry.ID) []byte {
+	size := 0
+	for _, p := range parents {
+		size += len(p.Bytes()) + binary.MaxVarintLen16
+	}
+	out := make([]byte, 0, len(id.Bytes())+binary.MaxVarintLen16+size)
+	out = appendID(out, id)
+	for _, p := range parents {
+		out = appendID(out, p)
+	}
+	return out
+}
+
+func appendID(out []byte, id entry.ID) []byte {
+	b := id.Bytes()
+	out = binary.AppendUvarint(out, uint64(len(b)))
+	return append(out, b...)
+}
+
+// decodeRecord parses an order record. The parents are appended to
+// scratch[:0], which the caller may reuse once it has copied them.
+func decodeRecord(rec []byte, scratch []entry.ID) (entry.ID, []entry.ID, error) {
+	id, rest, err := nextID(rec)
+	if err != nil {
+		return entry.ID{}, nil, err
+	}
+	parents := scratch[:0]
+	for len(rest) > 0 {
+		var p entry.ID
+		if p, rest, err = nextID(rest); err != nil {
+			return entry.ID{}, nil, fmt.Errorf("parent %d: %w", len(parents)+1, err)
+		}
+		parents = append(parents, p)
+	}
+	return id, parents, nil
+}
+
+// arenaChunk is how many IDs an idArena allocates at a time.
+const arenaChunk = 4096
+
+// idArena hands out small ID slices carved from large chunks, so that the
+// parent lists of a million entries cost a few hundred allocations.
+type idArena struct{ buf []entry.ID }
+
+// clone returns a copy of ids backed by the arena (nil when empty).
+func (a *idArena) clone(ids []entry.ID) []entry.ID {
+	if len(ids) == 0 {
+		return nil
+	}
+	if cap(a.buf)-len(a.buf) < len(ids) {
+		a.buf = make([]entry.ID, 0, max(arenaChunk, len(ids)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, ids...)
+	return a.buf[start:len(a.buf):len(a.buf)]
+}
+
+// recordID parses only the ID at the head of an order record.
+func recordID(rec []byte) (entry.ID, error) {
+	id, _, err := nextID(rec)
+	return id, err
+}
+
+func nextID(b []byte) (entry.ID, []byte, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n == 0 || n > uint64(len(b)-k) {
+		return entry.ID{}, nil, fmt.Errorf("bad ID length at %d of %d bytes", k, len(b))
+	}
+	id, err := entry.IDFromBytes(b[k : k+int(n)])
+	if err != nil {
+		return entry.ID{}, nil, err
+	}
+	return id, b[k+int(n):], nil
+}
