@@ -65,7 +65,7 @@ func (a *applier) write(w *kernel.Write) error {
 			continue
 		}
 		for _, p := range e.Tree.Parents {
-			if false && a.entries.Get(p.Bytes()) == nil {
+			if a.entries.Get(p.Bytes()) == nil {
 				return fail(ErrRefused, nil, fmt.Sprintf("store: persist entry %s: parent %s is not stored", b.ID, p))
 			}
 		}

@@ -1,0 +1,175 @@
+package eidsync_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/eidsync/eidsync"
+	httpadapter "github.com/eidsync/eidsync/adapters/http"
+	"github.com/eidsync/eidsync/adapters/store"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func open(t *testing.T, opts eidsync.Options) *eidsync.Instance {
+	t.Helper()
+	inst, err := eidsync.Open(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Close(context.Background()) })
+	return inst
+}
+
+// serving opens an in-memory node that accepts HTTP on an OS-chosen port.
+func serving(t *testing.T) (*eidsync.Instance, string) {
+	t.Helper()
+	ctx := context.Background()
+	inst := open(t, eidsync.Options{InMemory: true})
+	if err := inst.EnableSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.RegisterTransport(ctx, "http", httpadapter.Builder{Bind: "127.0.0.1:0", RequestTimeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := inst.AcceptConnections(ctx)
+	if err != nil || len(addrs) != 1 {
+		t.Fatalf("AcceptConnections: %v %v", addrs, err)
+	}
+	return inst, addrs[0]
+}
+
+// TestQuickStart is the package doc's quick start, end to end in memory.
+func TestQuickStart(t *testing.T) {
+	ctx := context.Background()
+	a, addrA := serving(t)
+	b, _ := serving(t)
+	db, err := a.CreateDatabase(ctx, "notes")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewTransaction().Set("todo", "milk", "2 litres").Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewTransaction().Put("blob", []byte{1, 2, 3}).Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	res, err := b.SyncWithPeer(ctx, addrA, db.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Pulled != 3 {
+		t.Fatalf("pulled %d, want 3", res.Pulled)
+	}
+	copyOnB, err := b.OpenDatabase(ctx, db.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, ok, err := copyOnB.GetKey(ctx, "todo", "milk")
+	if err != nil || !ok || v != "2 litres" {
+		t.Fatalf("B reads %q %v %v", v, ok, err)
+	}
+	// B writes, syncs back: A gets it, and both agree on the tips.
+	if _, err := copyOnB.NewTransaction().Set("todo", "eggs", "6").Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := b.SyncWithPeer(ctx, addrA, db.ID()); err != nil || res.Pushed != 1 {
+		t.Fatalf("push back: %+v %v", res, err)
+	}
+	ia, _ := db.Info(ctx)
+	ib, _ := copyOnB.Info(ctx)
+	if ia.Entries != 4 || ib.Entries != 4 || len(ia.Tips) != 1 || ia.Tips[0] != ib.Tips[0] {
+		t.Fatalf("A %+v B %+v", ia, ib)
+	}
+}
+
+func TestTypedErrors(t *testing.T) {
+	ctx := context.Background()
+	inst := open(t, eidsync.Options{InMemory: true})
+	db, err := inst.CreateDatabase(ctx, "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.SyncWithPeer(ctx, "127.0.0.1:1", db.ID()); !errors.Is(err, eidsync.ErrSyncDisabled) {
+		t.Fatalf("sync before EnableSync: %v", err)
+	}
+	if _, err := inst.AcceptConnections(ctx); !errors.Is(err, eidsync.ErrSyncDisabled) {
+		t.Fatalf("accept before EnableSync: %v", err)
+	}
+	if err := inst.EnableSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inst.SyncWithPeer(ctx, "127.0.0.1:1", db.ID()); !errors.As(err, new(*eidsync.SyncError)) {
+		t.Fatalf("sync with no transport: %v", err)
+	}
+	if err := inst.RegisterTransport(ctx, "http", httpadapter.Builder{ConnectTimeout: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = inst.SyncWithPeer(ctx, "127.0.0.1:1", db.ID())
+	var se *eidsync.SyncError
+	if !errors.As(err, &se) || time.Since(start) > 5*time.Second {
+		t.Fatalf("sync with a dead peer: %v after %v", err, time.Since(start))
+	}
+	if _, err := inst.CreateDatabase(ctx, ""); !errors.Is(err, eidsync.ErrInvalidArgument) {
+		t.Fatalf("empty name: %v", err)
+	}
+	if _, err := db.NewTransaction().Put("_root", []byte{1}).Commit(ctx); !errors.Is(err, eidsync.ErrInvalidArgument) {
+		t.Fatalf("reserved store: %v", err)
+	}
+	if _, err := inst.OpenDatabase(ctx, db.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := inst.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.NewTransaction().Put("a", []byte{1}).Commit(ctx); !errors.Is(err, eidsync.ErrClosed) {
+		t.Fatalf("commit after Close: %v", err)
+	}
+	if err := inst.Close(ctx); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+// TestDataDirLockedAndReopen: a second Open of a directory in use fails at
+// once saying so; after Close, a reopen finds every committed entry.
+func TestDataDirLockedAndReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "node")
+	first, err := eidsync.Open(ctx, eidsync.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, _ := first.CreateDatabase(ctx, "kept")
+	ids, err := db.AppendMany(ctx, "log", [][]byte{[]byte("a"), []byte("b"), []byte("c")})
+	if err != nil || len(ids) != 3 {
+		t.Fatalf("AppendMany: %v %v", ids, err)
+	}
+	if _, err := eidsync.Open(ctx, eidsync.Options{DataDir: dir, StoreLockTimeout: 100 * time.Millisecond}); !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("second Open: %v", err)
+	}
+	id := first.ID()
+	if err := first.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, eidsync.Options{DataDir: dir})
+	if again.ID() != id {
+		t.Fatal("the device key changed across a restart")
+	}
+	kept, err := again.OpenDatabase(ctx, db.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last, err := kept.Get(ctx, "log"); err != nil || string(last) != "c" {
+		t.Fatalf("after reopen: %q %v", last, err)
+	}
+	info, _ := kept.Info(ctx)
+	if info.Entries != 4 || info.Name != "kept" || len(info.Tips) != 1 || info.Tips[0] != ids[2] {
+		t.Fatalf("after reopen: %+v", info)
+	}
+}
