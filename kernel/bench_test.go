@@ -2,6 +2,7 @@ package kernel_test
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"runtime"
 	"testing"
@@ -68,16 +69,14 @@ func syncMeasured(b *testing.B, env *sim.Env, from, to *sim.Node, tree entry.ID)
 }
 
 // idealPullBytes is PERFORMANCE.md section 4's floor for a pull: the
-// encoded missing entries plus the responder's tips.
+// encoded missing entries plus the responder's tips, each as the v1 wire
+// carries it (an entry as a base64 string of its canonical CBOR, a tip as
+// a quoted base32 ID).
 func idealPullBytes(b *testing.B, missing []kernel.Blob, tips int) int {
 	b.Helper()
 	n := tips * 61
 	for _, blob := range missing {
-		js, err := entry.EncodeJSON(blob.Entry)
-		if err != nil {
-			b.Fatal(err)
-		}
-		n += len(js)
+		n += 2 + base64.StdEncoding.EncodedLen(len(blob.Data))
 	}
 	return n
 }

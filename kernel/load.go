@@ -83,10 +83,10 @@ func checkLoaded(ids []entry.ID, blobs []Blob) string {
 
 // fit returns how many of blobs fit in budget bytes of v0 JSON (at least
 // one: Config.Validate makes any entry fit an empty message).
-func fit(blobs []Blob, budget int) int {
+func fit(version uint32, blobs []Blob, budget int) int {
 	used := 0
 	for i, b := range blobs {
-		used += blobJSONSize(b) + 1
+		used += blobJSONSize(version, b) + 1
 		if used > budget && i > 0 {
 			return i
 		}
@@ -108,7 +108,7 @@ func (m *Machine) answerSync(r *pendingRead, blobs []Blob, failure string) {
 		m.reply(r.to, r.req, r.version, ErrorResponse{Message: "Storage failure: " + failure})
 		return
 	}
-	n := fit(blobs, m.budget(len(r.tips)))
+	n := fit(r.version, blobs, m.budget(len(r.tips)))
 	cont := Continuation{More: r.more || n < len(blobs)}
 	if r.rangeStart != nil && cont.More {
 		next := uint64(*r.rangeStart) + uint64(n)
@@ -132,7 +132,7 @@ func (m *Machine) answerGet(r *pendingRead, blobs []Blob, failure string) {
 		m.reply(r.to, r.req, r.version, ErrorResponse{Message: "Storage failure: " + failure})
 		return
 	}
-	n := fit(blobs, m.budget(len(r.missing)))
+	n := fit(r.version, blobs, m.budget(len(r.missing)))
 	m.reply(r.to, r.req, r.version, EntriesResponse{TreeID: r.tree, Entries: blobs[:n], Missing: r.missing})
 }
 

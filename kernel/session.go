@@ -34,6 +34,9 @@ type session struct {
 	failure   string
 	stats     SyncStats
 	stalls    int // rounds in a row that stored nothing
+	// asking is set while a SyncTree of this session is unanswered: a
+	// streamed bootstrap asks for the next batch before the last is stored.
+	asking bool
 	// placingSince is the tick the session started waiting for the peer's
 	// tips to be stored (fetched orphans whose parents are on the way); 0
 	// when not waiting.
@@ -137,6 +140,7 @@ func (ss *session) requestSync(m *Machine) {
 		msg.Resume = ss.cont.Resume
 	}
 	ss.cont = Continuation{}
+	ss.asking = true
 	ss.request(m, p.version, msg, outRequest{kind: reqSync})
 }
 

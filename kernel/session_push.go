@@ -45,12 +45,12 @@ func (ss *session) loadedPush(m *Machine, blobs []Blob, failure string) {
 		ss.fail(m, "loading entries to push failed: "+failure)
 		return
 	}
-	n := fit(blobs, m.budget(0))
+	p := m.peers[ss.key.peer]
+	n := fit(p.version, blobs, m.budget(0))
 	ids := make([]entry.ID, n)
 	for i := range n {
 		ids[i] = blobs[i].ID
 	}
-	p := m.peers[ss.key.peer]
 	ss.request(m, p.version, SendEntries{Entries: blobs[:n]}, outRequest{kind: reqPush, ids: ids})
 }
 

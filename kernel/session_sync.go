@@ -8,6 +8,7 @@ import (
 )
 
 func (ss *session) onSync(m *Machine, msg Message) {
+	ss.asking = false
 	var blobs []Blob
 	switch resp := msg.(type) {
 	case ErrorResponse:
@@ -44,6 +45,12 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	} else {
 		ss.stalls = 0
 	}
+	if ss.cont.More && ss.cont.Resume != nil && ss.stalls < 2 && ss.failure == "" {
+		// A streamed bootstrap: ask for the next batch now, so the network
+		// and the peer work while this batch goes to the store. The cursor,
+		// not our tips, says where to continue.
+		ss.requestSync(m)
+	}
 	ss.waitWrites(m, res.writes)
 }
 
@@ -53,7 +60,7 @@ func (ss *session) waitWrites(m *Machine, writes []Seq) {
 		ss.writes[s] = true
 		m.writes[s].sessions = append(m.writes[s].sessions, ss.sid)
 	}
-	if len(ss.writes) == 0 {
+	if len(ss.writes) == 0 && !ss.asking {
 		ss.afterPull(m)
 	}
 }
@@ -66,7 +73,7 @@ func (ss *session) writeDone(m *Machine, s Seq, failure string) {
 	if failure != "" && ss.failure == "" {
 		ss.failure = "storing pulled entries failed: " + failure
 	}
-	if len(ss.writes) == 0 {
+	if len(ss.writes) == 0 && !ss.asking {
 		ss.afterPull(m)
 	}
 }

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
@@ -34,6 +35,32 @@ type WireLimits struct {
 	IDsMax           int // IDs in one list (tips, have, ids, missing); also listen addresses
 	MetadataBytesMax int // SyncTree.metadata raw JSON
 	Entry            entry.Limits
+	// DeferSignatures makes the decoders skip the Ed25519 check of each
+	// entry, so that a transport can run VerifySignatures over several
+	// cores. Entries not verified either way are checked on ingest.
+	DeferSignatures bool
+}
+
+// VerifySignatures checks the signature of every entry in msg, marking
+// those that pass so that ingest does not check them again. The kernel
+// starts no goroutine: parallel(n, fn) is the caller's, and must call fn(i)
+// exactly once for each i in [0, n), from any goroutines, returning when
+// all calls have. Each call touches only entry i.
+func VerifySignatures(msg Message, parallel func(n int, fn func(i int))) {
+	var blobs []Blob
+	switch m := msg.(type) {
+	case SendEntries:
+		blobs = m.Entries
+	case BootstrapResponse:
+		blobs = m.AllEntries // the root entry alone is checked on ingest
+	case IncrementalResponse:
+		blobs = m.MissingEntries
+	case EntriesResponse:
+		blobs = m.Entries
+	}
+	if len(blobs) > 0 {
+		parallel(len(blobs), func(i int) { verifyBlob(&blobs[i]) })
+	}
 }
 
 // DefaultWireLimits stays below axum's 2 MB body limit, which a reference
@@ -205,10 +232,14 @@ func decodeError(body json.RawMessage, _ *WireLimits) (Message, error) {
 	return ErrorResponse{Message: s}, err
 }
 
-// blobJSONSize is the length of b's entry in v0 JSON, without encoding it.
+// blobJSONSize is the length of b's entry on the wire at version: v0 JSON
+// (computed without encoding it), or the v1 base64 string.
 // A Blob with no Entry whose Data does not decode counts 0; EncodeMessage
 // refuses it.
-func blobJSONSize(b Blob) int {
+func blobJSONSize(version uint32, b Blob) int {
+	if version >= ProtocolV1 && b.Data != nil {
+		return 2 + base64.StdEncoding.EncodedLen(len(b.Data))
+	}
 	e := b.Entry
 	if e == nil {
 		var err error

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -249,26 +250,55 @@ func parseIDs(raw json.RawMessage, max int) ([]entry.ID, error) {
 // verified only when its signature shape is valid and, if its hint names a
 // public key, the signature verifies; otherwise ingest checks it again and
 // refuses it, so a bad signature does not fail the message.
-func parseBlob(raw json.RawMessage, lim entry.Limits) (Blob, error) {
-	e, id, err := lim.DecodeJSON(raw)
+func parseBlob(raw json.RawMessage, lim entry.Limits, deferSignature bool) (Blob, error) {
+	e, id, data, err := decodeEntry(raw, lim)
 	if err != nil {
 		return Blob{}, &wireError{kind: ErrMalformed, cause: err}
 	}
-	data, err := entry.EncodeCBOR(e)
+	b := Blob{ID: id, Data: data, Entry: e}
+	if !deferSignature {
+		verifyBlob(&b)
+	}
+	return b, nil
+}
+
+// verifyBlob marks b verified when its signature is well formed and, if its
+// hint names a key, verifies with it. A blob left unverified is checked
+// again on ingest and refused there.
+func verifyBlob(b *Blob) {
+	b.verified = checkSignature(b.Entry) == nil
+}
+
+// decodeEntry reads an entry in either form: the v0 JSON object, or the v1
+// string of base64 canonical CBOR (see wireWriter.blobCBOR).
+func decodeEntry(raw json.RawMessage, lim entry.Limits) (*entry.Entry, entry.ID, []byte, error) {
+	if len(raw) == 0 || raw[0] != '"' {
+		e, id, err := lim.DecodeJSON(raw)
+		if err != nil {
+			return nil, entry.ID{}, nil, err
+		}
+		data, err := entry.EncodeCBOR(e)
+		return e, id, data, err
+	}
+	if len(raw) > 2+base64.StdEncoding.EncodedLen(lim.EntryBytesMax) {
+		return nil, entry.ID{}, nil, fmt.Errorf("entry of %d base64 bytes is over EntryBytesMax", len(raw))
+	}
+	text, err := parseString(raw)
 	if err != nil {
-		return Blob{}, &wireError{kind: ErrMalformed, cause: err}
+		return nil, entry.ID{}, nil, err
 	}
-	verified := entry.CheckSigShape(e) == nil
-	if pub := e.Sig.Key.Hint.PubKey; verified && !pub.IsZero() {
-		verified = entry.VerifySignature(e, pub) == nil
+	data, err := base64.StdEncoding.Strict().DecodeString(text)
+	if err != nil {
+		return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
 	}
-	return Blob{ID: id, Data: data, Entry: e, verified: verified}, nil
+	e, id, err := lim.DecodeCBOR(data)
+	return e, id, data, err
 }
 
 func parseBlobs(raw json.RawMessage, lim *WireLimits) ([]Blob, error) {
 	var blobs []Blob
 	err := eachElement(raw, lim.EntriesMax, func(elem json.RawMessage) error {
-		b, err := parseBlob(elem, lim.Entry)
+		b, err := parseBlob(elem, lim.Entry, lim.DeferSignatures)
 		blobs = append(blobs, b)
 		return err
 	})

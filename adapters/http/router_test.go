@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	nethttp "net/http"
@@ -193,9 +194,10 @@ func TestRouterFixtures(t *testing.T) {
 					t.Errorf("decoded %+v", g)
 				}
 			},
-			reply:    kernel.EntriesResponse{TreeID: rootID, Entries: bl[1:2], Missing: []entry.ID{rightID}},
-			replyV:   1,
-			response: `{"Entries":{"tree_id":"` + root + `","entries":[` + vs["child_left"].JSON + `],"missing":["` + right + `"]}}`,
+			reply:  kernel.EntriesResponse{TreeID: rootID, Entries: bl[1:2], Missing: []entry.ID{rightID}},
+			replyV: 1,
+			// NB: a v1 peer gets entries as base64 of their canonical CBOR.
+			response: `{"Entries":{"tree_id":"` + root + `","entries":["` + base64.StdEncoding.EncodeToString(bl[1].Data) + `"],"missing":["` + right + `"]}}`,
 		},
 	}
 	tr := build(t, httpadapter.Builder{}, kernel.DefaultWireLimits())

@@ -69,7 +69,7 @@ func (t *Transport) serveAPI(h transport.Handler) nethttp.HandlerFunc {
 			t.refuse(w, r, nethttp.StatusBadRequest, "http: request body is not JSON: "+oneLine(err.Error()))
 			return
 		}
-		msg, version, err := kernel.DecodeRequest(body, t.limits)
+		msg, version, err := kernel.DecodeRequest(body, t.deferred())
 		if err != nil {
 			code := nethttp.StatusUnprocessableEntity // ErrMalformed, ErrUnknownVariant
 			if errors.Is(err, kernel.ErrMessageTooLarge) {
@@ -78,6 +78,7 @@ func (t *Transport) serveAPI(h transport.Handler) nethttp.HandlerFunc {
 			t.refuse(w, r, code, "http: bad request: "+oneLine(err.Error()))
 			return
 		}
+		kernel.VerifySignatures(msg, parallel)
 		t.answer(w, r, h, version, msg)
 	}
 }

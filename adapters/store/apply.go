@@ -22,7 +22,7 @@ func (s *Store) Apply(writes []kernel.Write) error {
 	}
 	var refused error // an error of the checks, already explained
 	err := s.update(func(tx *bolt.Tx) error {
-		a := applier{tx: tx, entries: tx.Bucket(bucketEntries), path: s.path}
+		a := applier{tx: tx, entries: tx.Bucket(bucketEntries), path: s.path, added: map[entry.ID]bool{}}
 		for i := range writes {
 			if refused = a.write(&writes[i]); refused != nil {
 				return refused
@@ -42,6 +42,9 @@ type applier struct {
 	tx      *bolt.Tx
 	entries *bolt.Bucket
 	path    string
+	// added holds the entries stored by this transaction: most parents are
+	// among them, and a map lookup is cheaper than a B-tree search.
+	added map[entry.ID]bool
 }
 
 // treeAppend is a tree's order bucket open for appending, and its count.
@@ -65,7 +68,7 @@ func (a *applier) write(w *kernel.Write) error {
 			continue
 		}
 		for _, p := range e.Tree.Parents {
-			if a.entries.Get(p.Bytes()) == nil {
+			if !a.added[p] && a.entries.Get(p.Bytes()) == nil {
 				return fail(ErrRefused, nil, fmt.Sprintf("store: persist entry %s: parent %s is not stored", b.ID, p))
 			}
 		}
@@ -98,6 +101,7 @@ func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, parents []entry
 		return err
 	}
 	t.count++
+	a.added[b.ID] = true
 	return nil
 }
 

@@ -54,7 +54,8 @@
 // returns: bytes that do not decode or do not hash to their key are reported
 // with ErrCorrupt, as is any malformed index record. Bad data on disk never
 // makes the store panic: a panic inside bbolt, which it raises on damaged
-// pages, is returned as ErrCorrupt.
+// pages, and a memory fault on a damaged page number are returned as
+// ErrCorrupt.
 //
 // # Tuning
 //

@@ -61,7 +61,15 @@ func Open(path string, opts Options) (*Store, error) {
 		return nil, openError(path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.update(s.initSchema); err != nil {
+	fresh := false
+	err = s.view(func(tx *bolt.Tx) error {
+		fresh = tx.Bucket(bucketMeta) == nil
+		return s.checkSchema(tx)
+	})
+	if err == nil && fresh {
+		err = s.update(s.createSchema)
+	}
+	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
@@ -116,12 +124,12 @@ func rootCause(err error) error {
 	return err
 }
 
-// initSchema creates the buckets of a new database, or checks the schema
-// version of an existing one.
-func (s *Store) initSchema(tx *bolt.Tx) error {
+// checkSchema checks the schema version of an existing database; a new
+// one, without a meta bucket, passes.
+func (s *Store) checkSchema(tx *bolt.Tx) error {
 	meta := tx.Bucket(bucketMeta)
 	if meta == nil {
-		return s.createSchema(tx)
+		return nil
 	}
 	raw := meta.Get(keySchema)
 	if raw == nil {

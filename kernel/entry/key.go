@@ -42,10 +42,13 @@ func (k PrivateKey) String() string {
 	return keyPrefix + base64.StdEncoding.EncodeToString(k.key.Seed())
 }
 
-// Public returns the public half.
+// Public returns the public half, or the zero PublicKey for the zero
+// PrivateKey.
 func (k PrivateKey) Public() PublicKey {
 	var p PublicKey
-	copy(p[:], k.key[ed25519.SeedSize:])
+	if k.key != nil {
+		copy(p[:], k.key[ed25519.SeedSize:])
+	}
 	return p
 }
 
