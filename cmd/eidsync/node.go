@@ -105,7 +105,9 @@ func (l *local) Create(ctx context.Context, name string) (eidsync.DatabaseInfo, 
 	return db.Info(ctx)
 }
 
-func (l *local) List(ctx context.Context) ([]eidsync.DatabaseInfo, error) { return l.inst.Databases(ctx) }
+func (l *local) List(ctx context.Context) ([]eidsync.DatabaseInfo, error) {
+	return l.inst.Databases(ctx)
+}
 
 func (l *local) Put(ctx context.Context, req putRequest) ([]entry.ID, error) {
 	db, err := l.inst.OpenDatabase(ctx, req.Tree)
