@@ -55,7 +55,7 @@ crosscheck: ## re-derive the entry golden vectors with the IPLD JavaScript libra
 	cd $(CROSSDIR) && npm ci --no-audit --no-fund --loglevel=error && node crosscheck.mjs ../vectors.json
 
 bench: ## benchmarks; each prints its ratio to the floor measured in the same run
-	$(GO) test -run '^$$' -bench . -benchmem ./kernel/...
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 golden: ## regenerate golden files, then review git diff
 	$(GO) test ./kernel/... -rewrite
