@@ -266,3 +266,20 @@ func (in *Instance) Close(ctx context.Context) error {
 	})
 	return in.closeErr
 }
+
+// Flush pushes every pending background push now and returns when each has
+// been delivered or has failed: the barrier before a shutdown or a test
+// assertion. A non-nil error lists what failed; those pushes stay queued
+// and are retried with backoff.
+func (in *Instance) Flush(ctx context.Context) error {
+	n, err := in.d.await(ctx, func(_ *driver, ref kernel.Ref) (kernel.Event, error) {
+		return kernel.FlushAsked{Ref: ref}, nil
+	})
+	if err != nil {
+		return err
+	}
+	if n.Err != "" {
+		return fmt.Errorf("eidsync: flush: %s", n.Err)
+	}
+	return nil
+}

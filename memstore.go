@@ -26,15 +26,18 @@ type durable interface {
 // memStore keeps everything in memory, for Options.InMemory: the same
 // contract as the bbolt store, gone when the process ends.
 type memStore struct {
-	mu    sync.RWMutex
-	blobs map[entry.ID]kernel.Blob
-	order map[entry.ID][]entry.ID
-	roots []entry.ID
-	meta  map[string][]byte
+	mu        sync.RWMutex
+	blobs     map[entry.ID]kernel.Blob
+	order     map[entry.ID][]entry.ID
+	roots     []entry.ID
+	meta      map[string][]byte
+	relations map[[2]string]kernel.RelationRecord
+	relOrder  [][2]string
 }
 
 func newMemStore() *memStore {
-	return &memStore{blobs: map[entry.ID]kernel.Blob{}, order: map[entry.ID][]entry.ID{}, meta: map[string][]byte{}}
+	return &memStore{blobs: map[entry.ID]kernel.Blob{}, order: map[entry.ID][]entry.ID{}, meta: map[string][]byte{},
+		relations: map[[2]string]kernel.RelationRecord{}}
 }
 
 func (s *memStore) Apply(writes []kernel.Write) error {
@@ -48,6 +51,16 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 		}
 	}
 	for _, w := range writes {
+		for _, rec := range w.Relations {
+			key := [2]string{string(rec.Peer), string(rec.Tree.Bytes())}
+			if _, ok := s.relations[key]; !ok {
+				s.relOrder = append(s.relOrder, key)
+			}
+			s.relations[key] = rec
+		}
+		if w.Tree.IsZero() {
+			continue
+		}
 		if _, ok := s.order[w.Tree]; !ok {
 			s.roots = append(s.roots, w.Tree)
 		}
@@ -83,6 +96,9 @@ func (s *memStore) State() (kernel.State, error) {
 			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: s.blobs[id].Entry.Tree.Parents})
 		}
 		st.Trees = append(st.Trees, ts)
+	}
+	for _, key := range s.relOrder {
+		st.Relations = append(st.Relations, s.relations[key])
 	}
 	return st, nil
 }

@@ -83,6 +83,8 @@ func (m *Machine) commitNotice(lr localRef, tree entry.ID, failure string) {
 	n := Notice{Kind: NoticeCommitted, Ref: lr.ref, Tree: tree, ID: lr.id}
 	if failure != "" {
 		n.Kind, n.Err = NoticeCommitFailed, "store: "+failure
+	} else {
+		m.committedLocally(tree)
 	}
 	m.notify(n)
 }

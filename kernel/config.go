@@ -32,6 +32,15 @@ type Config struct {
 	RequestTicksMax     uint64 // an outbound request with no reply fails after this
 	RoundsMax           int    // requests one sync may make (continuations, fetches, pushes)
 	FrontierMax         int    // IDs in a have-set
+
+	// Background sync (see relation.go).
+	RelationsMax      int                 // (peer, tree) pairs synced in the background
+	PushDelayTicks    uint64              // a local commit is pushed this long after, coalescing later ones
+	RepairTicks       uint64              // a relation syncs both ways at least this often (+ up to 25% jitter)
+	RepairTicksByTree map[entry.ID]uint64 // per-tree RepairTicks; read-only once passed to New
+	RetryTicksMin     uint64              // first retry of a failed sync
+	RetryTicksMax     uint64              // backoff ceiling
+	RetryAttemptsMax  int                 // failed syncs before giving up (until the next repair)
 }
 
 // DefaultConfig returns limits suited to a node serving a few hundred peers
@@ -50,6 +59,12 @@ func DefaultConfig() Config {
 		RequestTicksMax:     300,
 		RoundsMax:           10_000,
 		FrontierMax:         64,
+		RelationsMax:        16_384,
+		PushDelayTicks:      2,
+		RepairTicks:         600,
+		RetryTicksMin:       10,
+		RetryTicksMax:       600,
+		RetryAttemptsMax:    20,
 	}
 }
 
@@ -64,6 +79,7 @@ func (c Config) Validate() error {
 		{"PeersMax", c.PeersMax}, {"TreesMax", c.TreesMax}, {"SessionsMax", c.SessionsMax},
 		{"RequestsInflightMax", c.RequestsInflightMax}, {"WantsInflightMax", c.WantsInflightMax},
 		{"OrphansMax", c.OrphansMax}, {"RoundsMax", c.RoundsMax}, {"FrontierMax", c.FrontierMax},
+		{"RelationsMax", c.RelationsMax}, {"RetryAttemptsMax", c.RetryAttemptsMax},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
@@ -71,6 +87,8 @@ func (c Config) Validate() error {
 		}
 	}
 	switch {
+	case c.RetryTicksMin == 0 || c.RetryTicksMin > c.RetryTicksMax || c.RepairTicks == 0 || c.PushDelayTicks == 0:
+		return fmt.Errorf("%w: need 0 < RetryTicksMin <= RetryTicksMax, RepairTicks > 0 and PushDelayTicks > 0", ErrConfig)
 	case c.ProtocolMax > ProtocolV1:
 		return fmt.Errorf("%w: ProtocolMax %d is above %d", ErrConfig, c.ProtocolMax, ProtocolV1)
 	case c.OrphanTicksMax == 0 || c.RequestTicksMax == 0:

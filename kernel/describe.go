@@ -98,6 +98,12 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 		fmt.Fprintln(&b, DescribeEnvelope(self, e, n))
 	}
 	for _, w := range r.Persist {
+		if len(w.Relations) > 0 {
+			for _, rec := range w.Relations {
+				fmt.Fprintf(&b, "Persist %s seq=%d relation %s %s dirty=%t attempts=%d gave-up=%t\n", self, w.Seq, rec.Peer, n.id(rec.Tree), rec.Dirty, rec.Attempts, rec.GaveUp)
+			}
+			continue
+		}
 		fmt.Fprintf(&b, "Persist %s seq=%d %s %s\n", self, w.Seq, n.id(w.Tree), n.blobs(w.Blobs))
 	}
 	for _, rd := range r.Load {
@@ -143,6 +149,13 @@ func DescribeStatus(self PeerID, st Status, n Namer) string {
 	for _, p := range st.Peers {
 		s := p.Stats
 		fmt.Fprintf(&b, "%s peer %s: v%d handshaken=%t in=%d out=%d redundant=%d rejected=%d\n", self, p.Peer, p.Version, p.Handshaken, s.EntriesIn, s.EntriesOut, s.Redundant, s.Rejected)
+		for _, r := range p.Relations {
+			fmt.Fprintf(&b, "%s   relation %s: %s dirty=%t attempts=%d retry-in=%d last-ok=%d", self, n.id(r.Tree), r.State, r.Dirty, r.Attempts, r.NextRetryIn, r.LastSuccessAt)
+			if r.LastError != "" {
+				fmt.Fprintf(&b, " err=%q", r.LastError)
+			}
+			b.WriteString("\n")
+		}
 	}
 	if st.Sessions > 0 {
 		fmt.Fprintf(&b, "%s sessions=%d\n", self, st.Sessions)

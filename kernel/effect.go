@@ -32,6 +32,9 @@ type Write struct {
 	Seq   Seq
 	Tree  entry.ID
 	Blobs []Blob
+	// Relations are records of background-sync relations to upsert (in a
+	// Write with no tree and no blobs).
+	Relations []RelationRecord
 }
 
 // Read asks the store for entries of Tree by ID. Answer: Loaded or LoadFailed.
@@ -52,9 +55,11 @@ const (
 	NoticeSyncFailed                          // a sync stopped (Ref, Peer, Tree, Err, Stats)
 	NoticeEntryRejected                       // a received entry was refused (Peer, Tree, ID, Err)
 	NoticeOrphanDropped                       // an orphan's parents never came (Tree, ID)
+	NoticeGaveUp                              // background sync of (Peer, Tree) stopped retrying (Err)
+	NoticeFlushed                             // a Flush finished (Ref; Err lists what failed)
 )
 
-var noticeNames = [...]string{"?", "Committed", "CommitFailed", "SyncDone", "SyncFailed", "EntryRejected", "OrphanDropped"}
+var noticeNames = [...]string{"?", "Committed", "CommitFailed", "SyncDone", "SyncFailed", "EntryRejected", "OrphanDropped", "GaveUp", "Flushed"}
 
 func (k NoticeKind) String() string {
 	if int(k) < len(noticeNames) {

@@ -84,6 +84,11 @@ type SyncAsked struct {
 	Tree entry.ID
 }
 
+// FlushAsked asks for every pending background push to run now. A
+// NoticeFlushed with Ref follows when each has been delivered or has failed.
+type FlushAsked struct{ Ref Ref }
+
+func (FlushAsked) isEvent()    {}
 func (Tick) isEvent()          {}
 func (Received) isEvent()      {}
 func (SendFailed) isEvent()    {}

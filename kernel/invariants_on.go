@@ -39,6 +39,17 @@ func (m *Machine) checkInvariants() {
 	if len(m.sessions) > m.cfg.SessionsMax || len(m.peers) > m.cfg.PeersMax || len(m.trees) > m.cfg.TreesMax {
 		panic("kernel: invariant: sessions, peers or trees over their limit")
 	}
+	for key, r := range m.relations {
+		if r.retry.attempts > m.cfg.RetryAttemptsMax || r.retry.attempts < 0 {
+			panic(fmt.Sprintf("kernel: invariant: relation %s %s has %d attempts", key.peer, key.tree, r.retry.attempts))
+		}
+		if r.retry.ticking() && (r.retry.deadline < m.nowTicks || r.retry.deadline-m.nowTicks > m.cfg.RetryTicksMax) {
+			panic(fmt.Sprintf("kernel: invariant: relation %s %s retries outside [now, now+RetryTicksMax]", key.peer, key.tree))
+		}
+		if r.gaveUp && r.retry.ticking() {
+			panic("kernel: invariant: a relation that gave up still retries")
+		}
+	}
 	for _, p := range m.peers {
 		if p.wants < 0 || p.wants > m.cfg.WantsInflightMax+m.cfg.Wire.IDsMax {
 			panic(fmt.Sprintf("kernel: invariant: peer %s has %d wants", p.id, p.wants))

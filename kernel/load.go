@@ -40,6 +40,10 @@ type pendingRead struct {
 }
 
 func (m *Machine) load(r *pendingRead) {
+	if len(r.ids) == 0 {
+		m.readDone(r, nil, "") // nothing to read: answer now
+		return
+	}
 	s := m.nextSeq()
 	m.reads[s] = r
 	m.ready.Load = append(m.ready.Load, Read{Seq: s, Tree: r.tree, IDs: r.ids})
@@ -56,6 +60,12 @@ func (m *Machine) loaded(s Seq, blobs []Blob, failure string) error {
 	if failure == "" {
 		failure = checkLoaded(r.ids, blobs)
 	}
+	m.readDone(r, blobs, failure)
+	return nil
+}
+
+// readDone hands a finished read to what asked for it.
+func (m *Machine) readDone(r *pendingRead, blobs []Blob, failure string) {
 	switch r.kind {
 	case readServeSync:
 		m.answerSync(r, blobs, failure)
@@ -66,7 +76,6 @@ func (m *Machine) loaded(s Seq, blobs []Blob, failure string) error {
 			ss.loadedPush(m, blobs, failure)
 		}
 	}
-	return nil
 }
 
 func checkLoaded(ids []entry.ID, blobs []Blob) string {

@@ -28,6 +28,9 @@ type Machine struct {
 	sessions map[uint64]*session
 	nextSID  uint64
 
+	relations map[sessionKey]*relation
+	flushes   []*flush
+
 	ready Ready
 }
 
@@ -35,7 +38,8 @@ type Machine struct {
 // order they were persisted (parents before children). It comes from the
 // store alone, through the same path in production and in the simulator.
 type State struct {
-	Trees []TreeState
+	Trees     []TreeState
+	Relations []RelationRecord // the latest record of each relation
 }
 
 // TreeState is one tree's stored entries, root first.
@@ -57,18 +61,24 @@ func New(cfg Config, restored State) (*Machine, error) {
 		return nil, err
 	}
 	m := &Machine{
-		cfg:      cfg,
-		rng:      newPRNG(cfg.Seed),
-		trees:    map[entry.ID]*tree{},
-		peers:    map[PeerID]*peer{},
-		writes:   map[Seq]*pendingWrite{},
-		reads:    map[Seq]*pendingRead{},
-		outbound: map[Seq]*outRequest{},
-		inbound:  map[ReqID]bool{},
-		sessions: map[uint64]*session{},
+		cfg:       cfg,
+		rng:       newPRNG(cfg.Seed),
+		trees:     map[entry.ID]*tree{},
+		peers:     map[PeerID]*peer{},
+		writes:    map[Seq]*pendingWrite{},
+		reads:     map[Seq]*pendingRead{},
+		outbound:  map[Seq]*outRequest{},
+		inbound:   map[ReqID]bool{},
+		sessions:  map[uint64]*session{},
+		relations: map[sessionKey]*relation{},
 	}
 	for _, ts := range restored.Trees {
 		if err := m.restoreTree(ts); err != nil {
+			return nil, err
+		}
+	}
+	for _, rec := range restored.Relations {
+		if err := m.restoreRelation(rec); err != nil {
 			return nil, err
 		}
 	}
@@ -116,6 +126,8 @@ func (m *Machine) Step(ev Event) error {
 		err = m.committed(ev)
 	case SyncAsked:
 		err = m.syncAsked(ev)
+	case FlushAsked:
+		m.flushAsked(ev.Ref)
 	default:
 		panic(fmt.Sprintf("kernel: assertion failed: unknown event %T", ev))
 	}
@@ -180,6 +192,7 @@ func (m *Machine) tick(ev Tick) {
 	for _, id := range sortedIDs(m.trees) {
 		m.trees[id].expireOrphans(m)
 	}
+	m.tickRelations()
 	for _, sid := range sortedKeys(m.sessions) {
 		if ss := m.sessions[sid]; ss != nil && ss.placingSince != 0 && m.nowTicks-ss.placingSince >= m.cfg.RequestTicksMax {
 			ss.fail(m, "the peer's tips could not be placed: their history never arrived")
@@ -211,6 +224,7 @@ type PeerStatus struct {
 	Version    uint32
 	Handshaken bool
 	Stats      PeerStats
+	Relations  []RelationStatus // trees synced with this peer in the background
 }
 
 // PeerStats counts traffic with one peer since start.
@@ -230,7 +244,8 @@ func (m *Machine) Status() Status {
 	}
 	for _, p := range slices.Sorted(maps.Keys(m.peers)) {
 		pr := m.peers[p]
-		st.Peers = append(st.Peers, PeerStatus{Peer: p, Key: pr.key, Version: pr.version, Handshaken: pr.handshaken, Stats: pr.stats})
+		st.Peers = append(st.Peers, PeerStatus{Peer: p, Key: pr.key, Version: pr.version, Handshaken: pr.handshaken,
+			Stats: pr.stats, Relations: m.relationStatus(p)})
 	}
 	return st
 }

@@ -26,3 +26,17 @@ func (p *prng) fill(b []byte) {
 		}
 	}
 }
+
+// below returns a uniform value in [0, n) for n > 0, by rejection so there
+// is no modulo bias.
+func (p *prng) below(n uint64) uint64 {
+	if n == 0 {
+		panic("kernel: assertion failed: prng.below(0)")
+	}
+	limit := -n % n // (2^64 - n) mod n: draws under it would bias the result
+	for {
+		if v := p.next(); v >= limit {
+			return v % n
+		}
+	}
+}

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/eidsync/eidsync/kernel/dag"
@@ -36,7 +37,8 @@ type session struct {
 	stalls    int // rounds in a row that stored nothing
 	// asking is set while a SyncTree of this session is unanswered: a
 	// streamed bootstrap asks for the next batch before the last is stored.
-	asking bool
+	asking    bool
+	pushedAll bool // the push finished: the peer holds all we hold
 	// placingSince is the tick the session started waiting for the peer's
 	// tips to be stored (fetched orphans whose parents are on the way); 0
 	// when not waiting.
@@ -55,28 +57,51 @@ func (m *Machine) syncAsked(ev SyncAsked) error {
 		return fmt.Errorf("%w: SyncAsked needs a peer and a tree", ErrMalformed)
 	}
 	key := sessionKey{peer: ev.Peer, tree: ev.Tree}
+	if ss := m.sessionFor(key); ss != nil {
+		ss.refs = append(ss.refs, ev.Ref)
+		return nil
+	}
+	_, err := m.startSession(key, ev.Ref, false)
+	return err
+}
+
+// sessionFor returns the session running for key, or nil.
+func (m *Machine) sessionFor(key sessionKey) *session {
 	for _, sid := range sortedKeys(m.sessions) {
 		if ss := m.sessions[sid]; ss.key == key {
-			ss.refs = append(ss.refs, ev.Ref)
-			return nil
+			return ss
 		}
 	}
+	return nil
+}
+
+// startSession starts a sync of key. ref 0 is a background sync, which no
+// caller waits for. pushOnly skips the pull when the peer's tips are
+// remembered: a coalesced push after local commits is then one message.
+func (m *Machine) startSession(key sessionKey, ref Ref, pushOnly bool) (*session, error) {
 	if len(m.sessions) >= m.cfg.SessionsMax {
-		return fmt.Errorf("%w: SessionsMax %d", ErrLimit, m.cfg.SessionsMax)
+		return nil, fmt.Errorf("%w: SessionsMax %d", ErrLimit, m.cfg.SessionsMax)
 	}
-	p, err := m.peerFor(ev.Peer)
+	p, err := m.peerFor(key.peer)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	m.nextSID++
-	ss := &session{sid: m.nextSID, key: key, refs: []Ref{ev.Ref}, writes: map[Seq]bool{}}
-	m.sessions[ss.sid] = ss
-	if p.handshaken {
-		ss.requestSync(m)
-	} else {
-		ss.handshake(m, m.cfg.ProtocolMax)
+	ss := &session{sid: m.nextSID, key: key, writes: map[Seq]bool{}}
+	if ref != 0 {
+		ss.refs = []Ref{ref}
 	}
-	return nil
+	m.sessions[ss.sid] = ss
+	switch remembered := p.remembered[key.tree]; {
+	case !p.handshaken:
+		ss.handshake(m, m.cfg.ProtocolMax)
+	case pushOnly && len(remembered) > 0:
+		ss.theirTips = entry.SortIDs(slices.Clone(remembered))
+		ss.startPush(m)
+	default:
+		ss.requestSync(m)
+	}
+	return ss, nil
 }
 
 func (ss *session) handshake(m *Machine, version uint32) {

@@ -71,8 +71,9 @@ func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
 // done reports success. The peer now holds our tips too, which become the
 // remembered have-set for the next sync.
 func (ss *session) done(m *Machine) {
-	if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 {
+	if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 && ss.theirTips != nil {
 		m.peers[ss.key.peer].remember(ss.key.tree, t.dag.Tips(), m.cfg.FrontierMax)
+		ss.pushedAll = ss.pushed >= len(ss.push)
 	}
 	ss.finish(m, Notice{Kind: NoticeSyncDone})
 }
@@ -91,4 +92,6 @@ func (ss *session) finish(m *Machine, n Notice) {
 		n.Ref = ref
 		m.notify(n)
 	}
+	m.sessionDone(ss, n.Err)
+	m.flushProgress(ss.key, n.Err)
 }

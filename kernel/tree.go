@@ -263,6 +263,9 @@ func (m *Machine) persisted(s Seq, failure string) error {
 	}
 	delete(m.writes, s)
 	t := m.trees[w.tree]
+	if t == nil {
+		return nil // a relation record: nothing waits on it
+	}
 	for _, b := range w.blobs {
 		delete(t.inflight, b.ID)
 	}

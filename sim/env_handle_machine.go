@@ -12,6 +12,7 @@ import (
 //	machine p1 p2
 //	machine p3 entries-max=2 message-bytes-max=4000 ids-max=2 orphan-ticks=3
 //	machine p4 v0     (speaks only the reference's protocol version 0)
+//	machine p5 retry-min=2 retry-max=8 attempts=3 request-ticks=3 repair-ticks=50 push-delay=2
 func (e *Env) handleMachine(d *datadriven.TestData) error {
 	for _, arg := range d.CmdArgs {
 		if len(arg.Vals) > 0 {
@@ -34,6 +35,18 @@ func (e *Env) handleMachine(d *datadriven.TestData) error {
 			d.ScanArgs(e.t, "ids-max", &cfg.Wire.IDsMax)
 			cfg.FrontierMax = min(cfg.FrontierMax, cfg.Wire.IDsMax)
 			cfg.WantsInflightMax = min(cfg.WantsInflightMax, cfg.Wire.IDsMax)
+		}
+		for _, knob := range []struct {
+			arg string
+			v   *uint64
+		}{{"retry-min", &cfg.RetryTicksMin}, {"retry-max", &cfg.RetryTicksMax}, {"request-ticks", &cfg.RequestTicksMax},
+			{"repair-ticks", &cfg.RepairTicks}, {"push-delay", &cfg.PushDelayTicks}} {
+			if d.HasArg(knob.arg) {
+				d.ScanArgs(e.t, knob.arg, knob.v)
+			}
+		}
+		if d.HasArg("attempts") {
+			d.ScanArgs(e.t, "attempts", &cfg.RetryAttemptsMax)
 		}
 		if d.HasArg("orphan-ticks") {
 			d.ScanArgs(e.t, "orphan-ticks", &cfg.OrphanTicksMax)

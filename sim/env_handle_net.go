@@ -87,7 +87,8 @@ func (e *Env) handleDrop(d *datadriven.TestData) error {
 	return nil
 }
 
-// handleTick gives every machine n ticks.
+// handleTick gives every machine n ticks; after each, machines and stores
+// run their effects, but no message is delivered.
 //
 //	tick n=3
 func (e *Env) handleTick(d *datadriven.TestData) error {
@@ -100,9 +101,7 @@ func (e *Env) handleTick(d *datadriven.TestData) error {
 		for _, node := range e.sortedNodes() {
 			e.step(node, kernel.Tick{NowMs: e.nowMs})
 		}
-	}
-	for _, node := range e.sortedNodes() {
-		e.drain(node)
+		e.process() // machines and stores run; the network waits
 	}
 	return nil
 }

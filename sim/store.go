@@ -8,9 +8,10 @@ import (
 // MemStore is a durable store in memory: what a machine gets back after a
 // restart. Writes apply atomically, in order.
 type MemStore struct {
-	order map[entry.ID][]entry.ID // per tree, in persisted order
-	blobs map[entry.ID]kernel.Blob
-	roots []entry.ID // trees in creation order
+	order     map[entry.ID][]entry.ID // per tree, in persisted order
+	blobs     map[entry.ID]kernel.Blob
+	roots     []entry.ID // trees in creation order
+	relations []kernel.RelationRecord
 }
 
 // NewMemStore returns an empty store.
@@ -21,6 +22,12 @@ func NewMemStore() *MemStore {
 // Apply makes a write durable. Entries already stored are skipped, so a
 // write applied twice changes nothing the second time.
 func (s *MemStore) Apply(w kernel.Write) {
+	for _, rec := range w.Relations {
+		s.relations = upsertRelation(s.relations, rec)
+	}
+	if w.Tree.IsZero() {
+		return
+	}
 	if _, ok := s.order[w.Tree]; !ok {
 		s.roots = append(s.roots, w.Tree)
 	}
@@ -55,7 +62,19 @@ func (s *MemStore) State() kernel.State {
 		}
 		st.Trees = append(st.Trees, ts)
 	}
+	st.Relations = append([]kernel.RelationRecord(nil), s.relations...)
 	return st
+}
+
+// upsertRelation replaces the record of the same (peer, tree), or appends.
+func upsertRelation(recs []kernel.RelationRecord, rec kernel.RelationRecord) []kernel.RelationRecord {
+	for i := range recs {
+		if recs[i].Peer == rec.Peer && recs[i].Tree == rec.Tree {
+			recs[i] = rec
+			return recs
+		}
+	}
+	return append(recs, rec)
 }
 
 // Has reports whether id is stored.

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -54,8 +56,11 @@ type treeAppend struct {
 	count  uint64
 }
 
-// write checks and stores the blobs of w.
+// write checks and stores the blobs of w, and upserts its relations.
 func (a *applier) write(w *kernel.Write) error {
+	if err := a.relations(w.Relations); err != nil {
+		return err
+	}
 	var t *treeAppend
 	for i := range w.Blobs {
 		b := &w.Blobs[i]
@@ -164,4 +169,36 @@ func (a *applier) existingTree(tree entry.ID, tb *bolt.Bucket) (*treeAppend, err
 	}
 	order.FillPercent = orderFillPercent
 	return &treeAppend{bucket: tb, order: order, count: count}, nil
+}
+
+// relationValue is a relation record as stored, less its key.
+type relationValue struct {
+	Dirty    bool `json:"dirty"`
+	Attempts int  `json:"attempts"`
+	GaveUp   bool `json:"gave_up"`
+}
+
+func relationKey(peer kernel.PeerID, tree entry.ID) []byte {
+	return append(append([]byte(peer), 0), tree.Bytes()...)
+}
+
+// relations upserts background-sync relation records.
+func (a *applier) relations(recs []kernel.RelationRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	bk, err := a.tx.CreateBucketIfNotExists(bucketRelations)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rec.Peer == "" || rec.Tree.IsZero() || strings.IndexByte(string(rec.Peer), 0) >= 0 {
+			return fail(ErrRefused, nil, fmt.Sprintf("store: persist relation %q %s: malformed", rec.Peer, rec.Tree))
+		}
+		val, _ := json.Marshal(relationValue{Dirty: rec.Dirty, Attempts: rec.Attempts, GaveUp: rec.GaveUp})
+		if err := bk.Put(relationKey(rec.Peer, rec.Tree), val); err != nil {
+			return err
+		}
+	}
+	return nil
 }

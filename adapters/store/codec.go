@@ -14,8 +14,11 @@ var (
 	bucketRoots   = []byte("roots")
 	bucketTrees   = []byte("trees")
 	bucketOrder   = []byte("order")
-	keySchema     = []byte("schema")
-	keyCount      = []byte("count")
+	// bucketRelations holds the kernel's background-sync relations: key
+	// peer 0x00 tree-ID, value the JSON of the record's other fields.
+	bucketRelations = []byte("relations")
+	keySchema       = []byte("schema")
+	keyCount        = []byte("count")
 )
 
 // schemaVersion is the layout this package writes and reads.

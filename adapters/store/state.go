@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 
 	"github.com/eidsync/eidsync/kernel"
@@ -29,7 +30,8 @@ func (s *Store) State() (kernel.State, error) {
 			}
 			st.Trees = append(st.Trees, ts)
 		}
-		return nil
+		st.Relations, err = s.relations(tx)
+		return err
 	})
 	if err != nil {
 		return kernel.State{}, s.readError(err, "read state of")
@@ -164,4 +166,24 @@ func (s *Store) entryChunk(tree entry.ID, from uint64) ([]indexed, error) {
 		}
 	}
 	return out, nil
+}
+
+// relations reads every relation record, in key order.
+func (s *Store) relations(tx *bolt.Tx) ([]kernel.RelationRecord, error) {
+	bk := tx.Bucket(bucketRelations)
+	if bk == nil {
+		return nil, nil
+	}
+	var out []kernel.RelationRecord
+	err := bk.ForEach(func(k, v []byte) error {
+		peer, treeBytes, ok := bytes.Cut(k, []byte{0})
+		tree, err := entry.IDFromBytes(treeBytes)
+		var val relationValue
+		if !ok || err != nil || json.Unmarshal(v, &val) != nil {
+			return fmt.Errorf("%w: relation record %q", ErrCorrupt, k)
+		}
+		out = append(out, kernel.RelationRecord{Peer: kernel.PeerID(peer), Tree: tree, Dirty: val.Dirty, Attempts: val.Attempts, GaveUp: val.GaveUp})
+		return nil
+	})
+	return out, err
 }

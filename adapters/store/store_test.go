@@ -305,3 +305,34 @@ func TestClosed(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// TestRelationsRoundTrip: background-sync relation records are upserted by
+// Apply and come back in State after a reopen.
+func TestRelationsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rel.db")
+	s, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := entry.IDOf([]byte("tree"))
+	recs := []kernel.RelationRecord{{Peer: "127.0.0.1:1", Tree: tree, Dirty: true, Attempts: 3}}
+	if err := s.Apply([]kernel.Write{{Seq: 1, Relations: recs}}); err != nil {
+		t.Fatal(err)
+	}
+	recs[0].Attempts, recs[0].GaveUp = 20, true
+	if err := s.Apply([]kernel.Write{{Seq: 2, Relations: recs}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply([]kernel.Write{{Seq: 3, Relations: []kernel.RelationRecord{{Peer: "bad\x00peer", Tree: tree}}}}); !errors.Is(err, store.ErrRefused) {
+		t.Fatalf("peer with a NUL: %v", err)
+	}
+	s.Close()
+	if s, err = store.Open(path, store.Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.State()
+	if err != nil || len(st.Relations) != 1 || st.Relations[0] != recs[0] {
+		t.Fatalf("State relations %+v, %v; want %+v", st.Relations, err, recs)
+	}
+}

@@ -185,6 +185,10 @@ func statusCommand(g *globals) *cobra.Command {
 			fmt.Fprintf(&b, "device %s\n%s", st.Device, describeDatabases(st.Databases))
 			for _, p := range st.Peers {
 				fmt.Fprintf(&b, "\npeer %s v%d in=%d out=%d redundant=%d rejected=%d", p.Peer, p.Version, p.EntriesIn, p.EntriesOut, p.Redundant, p.Rejected)
+				for _, r := range p.Relations {
+					fmt.Fprintf(&b, "\n  tree %s: %s pending_push=%t failed_attempts=%d next_retry_in=%d last_error=%q",
+						r.Tree, r.State, r.Dirty, r.Attempts, r.NextRetryIn, r.LastError)
+				}
 			}
 			output(g, st, b.String())
 			return nil

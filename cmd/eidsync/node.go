@@ -58,14 +58,26 @@ type statusReply struct {
 }
 
 type peerView struct {
-	Peer       string `json:"peer"`
-	Key        string `json:"key"`
-	Version    uint32 `json:"protocol_version"`
-	Handshaken bool   `json:"handshaken"`
-	EntriesIn  int    `json:"entries_in"`
-	EntriesOut int    `json:"entries_out"`
-	Redundant  int    `json:"redundant"`
-	Rejected   int    `json:"rejected"`
+	Relations  []relationView `json:"relations"`
+	Peer       string         `json:"peer"`
+	Key        string         `json:"key"`
+	Version    uint32         `json:"protocol_version"`
+	Handshaken bool           `json:"handshaken"`
+	EntriesIn  int            `json:"entries_in"`
+	EntriesOut int            `json:"entries_out"`
+	Redundant  int            `json:"redundant"`
+	Rejected   int            `json:"rejected"`
+}
+
+// relationView is one tree synced with a peer in the background.
+type relationView struct {
+	Tree        string `json:"tree"`
+	State       string `json:"state"`
+	Dirty       bool   `json:"pending_push"`
+	Attempts    int    `json:"failed_attempts"`
+	NextRetryIn uint64 `json:"next_retry_in_ticks"`
+	LastSuccess uint64 `json:"last_success_tick"`
+	LastError   string `json:"last_error,omitempty"`
 }
 
 const socketName = "eidsync.sock"
@@ -175,8 +187,13 @@ func (l *local) Status(ctx context.Context) (statusReply, error) {
 	dbs, err := l.inst.Databases(ctx)
 	out := statusReply{Device: string(st.Device), Databases: dbs}
 	for _, p := range st.Peers {
-		out.Peers = append(out.Peers, peerView{Peer: string(p.Peer), Key: p.Key.String(), Version: p.Version, Handshaken: p.Handshaken,
-			EntriesIn: p.Stats.EntriesIn, EntriesOut: p.Stats.EntriesOut, Redundant: p.Stats.Redundant, Rejected: p.Stats.Rejected})
+		pv := peerView{Peer: string(p.Peer), Key: p.Key.String(), Version: p.Version, Handshaken: p.Handshaken,
+			EntriesIn: p.Stats.EntriesIn, EntriesOut: p.Stats.EntriesOut, Redundant: p.Stats.Redundant, Rejected: p.Stats.Rejected}
+		for _, r := range p.Relations {
+			pv.Relations = append(pv.Relations, relationView{Tree: r.Tree.String(), State: r.State, Dirty: r.Dirty, Attempts: r.Attempts,
+				NextRetryIn: r.NextRetryIn, LastSuccess: r.LastSuccessAt, LastError: r.LastError})
+		}
+		out.Peers = append(out.Peers, pv)
 	}
 	return out, err
 }
