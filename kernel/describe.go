@@ -148,7 +148,7 @@ func DescribeStatus(self PeerID, st Status, n Namer) string {
 	}
 	for _, p := range st.Peers {
 		s := p.Stats
-		fmt.Fprintf(&b, "%s peer %s: v%d handshaken=%t in=%d out=%d redundant=%d rejected=%d\n", self, p.Peer, p.Version, p.Handshaken, s.EntriesIn, s.EntriesOut, s.Redundant, s.Rejected)
+		fmt.Fprintf(&b, "%s peer %s: v%d handshaken=%t in=%d out=%d redundant=%d rejected=%d requests=%d\n", self, p.Peer, p.Version, p.Handshaken, s.EntriesIn, s.EntriesOut, s.Redundant, s.Rejected, s.RequestsOut)
 		for _, r := range p.Relations {
 			fmt.Fprintf(&b, "%s   relation %s: %s dirty=%t attempts=%d retry-in=%d last-ok=%d", self, n.id(r.Tree), r.State, r.Dirty, r.Attempts, r.NextRetryIn, r.LastSuccessAt)
 			if r.LastError != "" {

@@ -128,6 +128,9 @@ func (m *Machine) answerSync(r *pendingRead, blobs []Blob, failure string) {
 	}
 	if p := m.peers[r.to]; p != nil {
 		p.stats.EntriesOut += n
+		for _, b := range blobs[:n] {
+			p.stats.BytesOut += len(b.Data)
+		}
 	}
 	if r.bootstrap {
 		m.reply(r.to, r.req, r.version, BootstrapResponse{TreeID: r.tree, RootEntry: blobs[0], AllEntries: blobs[1:n], Continuation: cont})

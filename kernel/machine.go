@@ -231,7 +231,10 @@ type PeerStatus struct {
 type PeerStats struct {
 	RequestsOut, RequestsIn int
 	EntriesIn, EntriesOut   int
-	Redundant, Rejected     int
+	// BytesIn and BytesOut count entry bytes (canonical CBOR) each way;
+	// the transports count wire bytes.
+	BytesIn, BytesOut   int
+	Redundant, Rejected int
 }
 
 // Status returns a snapshot; it allocates and is meant for tools, not hot paths.

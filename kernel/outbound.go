@@ -24,6 +24,7 @@ type outRequest struct {
 	sid      uint64 // owning session, 0 for none (orphan fetches)
 	tree     entry.ID
 	ids      []entry.ID // reqFetch: asked; reqPush: sent
+	bytes    int        // reqPush: entry bytes sent
 }
 
 func (m *Machine) received(ev Received) error {
@@ -120,6 +121,7 @@ func (m *Machine) failRequest(s Seq, reason string) {
 func (m *Machine) countIngest(from PeerID, res ingestResult) {
 	if p := m.peers[from]; p != nil {
 		p.stats.EntriesIn += res.stored + res.orphaned
+		p.stats.BytesIn += res.bytes
 		p.stats.Redundant += res.redundant
 		p.stats.Rejected += res.rejected
 	}

@@ -32,16 +32,16 @@ func (t *timeout) backoff(now uint64, rng *prng) {
 	t.deadline = now + backoffTicks(rng, t.ticksMin, t.ticksMax, t.attempts)
 }
 
-// backoffTicks is exponential backoff with jitter: the ceiling doubles per
-// attempt from ticksMin up to ticksMax, and the delay is drawn uniformly
-// from the upper half of it, so that peers retrying together spread out
-// while no retry comes sooner than half its ceiling.
+// backoffTicks is exponential backoff with jitter: the ceiling is
+// ticksMin<<attempt, capped at ticksMax, and the delay is drawn uniformly
+// from its upper half (never below ticksMin), so that peers retrying
+// together spread out from the first retry on.
 func backoffTicks(rng *prng, ticksMin, ticksMax uint64, attempt int) uint64 {
 	if ticksMin == 0 || ticksMin > ticksMax || attempt < 1 {
 		panic(fmt.Sprintf("kernel: assertion failed: backoff(%d, %d, %d)", ticksMin, ticksMax, attempt))
 	}
 	ceiling := ticksMax
-	if shift := attempt - 1; shift < 63 && ticksMin<<shift>>shift == ticksMin {
+	if shift := attempt; shift < 63 && ticksMin<<shift>>shift == ticksMin {
 		ceiling = min(ticksMax, ticksMin<<shift)
 	}
 	delay := max(ticksMin, ceiling/2+rng.below(ceiling-ceiling/2+1))

@@ -47,11 +47,11 @@ func (ss *session) loadedPush(m *Machine, blobs []Blob, failure string) {
 	}
 	p := m.peers[ss.key.peer]
 	n := fit(p.version, blobs, m.budget(0))
-	ids := make([]entry.ID, n)
+	ids, bytes := make([]entry.ID, n), 0
 	for i := range n {
-		ids[i] = blobs[i].ID
+		ids[i], bytes = blobs[i].ID, bytes+len(blobs[i].Data)
 	}
-	ss.request(m, p.version, SendEntries{Entries: blobs[:n]}, outRequest{kind: reqPush, ids: ids})
+	ss.request(m, p.version, SendEntries{Entries: blobs[:n]}, outRequest{kind: reqPush, ids: ids, bytes: bytes})
 }
 
 func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
@@ -60,6 +60,7 @@ func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
 		ss.pushed += len(r.ids)
 		ss.stats.Pushed += len(r.ids)
 		m.peers[ss.key.peer].stats.EntriesOut += len(r.ids)
+		m.peers[ss.key.peer].stats.BytesOut += r.bytes
 		ss.pushNext(m)
 	case ErrorResponse:
 		ss.fail(m, "peer refused pushed entries: "+resp.Message)

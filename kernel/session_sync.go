@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -12,6 +13,13 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	var blobs []Blob
 	switch resp := msg.(type) {
 	case ErrorResponse:
+		if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 && strings.HasPrefix(resp.Message, "Tree not found") {
+			// The peer lacks the tree (or will not say it has it): offer
+			// it whole. It stores a pushed root like any entry.
+			ss.theirTips = []entry.ID{}
+			ss.startPush(m)
+			return
+		}
 		ss.fail(m, "peer refused: "+resp.Message)
 		return
 	case BootstrapPending:

@@ -104,6 +104,7 @@ func (b *batch) add(m *Machine, blob Blob) {
 
 // ingestResult counts what one ingest did with the entries offered.
 type ingestResult struct {
+	bytes     int // entry bytes offered
 	stored    int // queued for the store now
 	orphaned  int // kept until their parents come
 	redundant int // already held
@@ -124,6 +125,7 @@ func (m *Machine) ingest(from PeerID, want entry.ID, only map[entry.ID]bool, blo
 	batches := map[entry.ID]*batch{}
 	var order []entry.ID
 	for _, raw := range blobs {
+		res.bytes += len(raw.Data)
 		b, t, err := m.admit(raw, want, only)
 		if err != nil {
 			res.rejected++

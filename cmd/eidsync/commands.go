@@ -7,26 +7,34 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/eidsync/eidsync"
 	httpadapter "github.com/eidsync/eidsync/adapters/http"
+	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
 )
 
 func serveCommand(g *globals) *cobra.Command {
 	var bind, cert, key string
+	var bg background
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the node: answer peers over HTTP until interrupted",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := g.needData(); err != nil {
+			err := g.needData()
+			if err != nil {
 				return err
 			}
 			ctx := cmd.Context()
 			log := g.logger()
-			inst, err := eidsync.Open(ctx, eidsync.Options{DataDir: g.data, Logger: log})
+			opts := eidsync.Options{DataDir: g.data, Logger: log, TickInterval: bg.tick}
+			if opts.Tune, err = bg.tune(); err != nil {
+				return err
+			}
+			inst, err := eidsync.Open(ctx, opts)
 			if err != nil {
 				return err
 			}
@@ -56,7 +64,32 @@ func serveCommand(g *globals) *cobra.Command {
 	cmd.Flags().StringVar(&bind, "http", "127.0.0.1:8080", "address to serve HTTP sync on")
 	cmd.Flags().StringVar(&cert, "tls-cert", "", "TLS certificate file (with --tls-key: serve HTTPS)")
 	cmd.Flags().StringVar(&key, "tls-key", "", "TLS key file")
+	cmd.Flags().DurationVar(&bg.tick, "tick", 100*time.Millisecond, "the sync engine's clock tick")
+	cmd.Flags().DurationVar(&bg.pushDelay, "push-delay", 200*time.Millisecond, "push local commits this long after the first, coalescing the rest")
+	cmd.Flags().DurationVar(&bg.repair, "repair-every", time.Minute, "sync every known (peer, database) both ways this often")
+	cmd.Flags().DurationVar(&bg.retryMin, "retry-min", time.Second, "first retry of a failed background sync")
+	cmd.Flags().DurationVar(&bg.retryMax, "retry-max", time.Minute, "longest wait between retries")
+	cmd.Flags().IntVar(&bg.attempts, "retry-attempts", 20, "failed retries before giving up until the next repair")
 	return cmd
+}
+
+// background holds serve's background-sync flags, in wall time.
+type background struct {
+	tick, pushDelay, repair, retryMin, retryMax time.Duration
+	attempts                                    int
+}
+
+// tune turns the durations into kernel ticks.
+func (b background) tune() (func(*kernel.Config), error) {
+	if b.tick <= 0 {
+		return nil, fmt.Errorf("--tick must be positive")
+	}
+	ticks := func(d time.Duration) uint64 { return uint64(max(1, d/b.tick)) }
+	return func(c *kernel.Config) {
+		c.PushDelayTicks, c.RepairTicks = ticks(b.pushDelay), ticks(b.repair)
+		c.RetryTicksMin, c.RetryTicksMax = ticks(b.retryMin), ticks(max(b.retryMax, b.retryMin))
+		c.RetryAttemptsMax = max(1, b.attempts)
+	}, nil
 }
 
 func dbCommand(g *globals) *cobra.Command {

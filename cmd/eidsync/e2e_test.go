@@ -34,9 +34,16 @@ type proc struct {
 }
 
 // serve starts a node on an OS-chosen loopback port and waits for it.
-func serve(t *testing.T, bin, dir string) *proc {
+func serve(t *testing.T, bin, dir string, flags ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(bin, "--data", dir, "--json", "--log-level", "warn", "serve", "--http", "127.0.0.1:0")
+	return serveOn(t, bin, dir, "127.0.0.1:0", flags...)
+}
+
+// serveOn starts a node on addr and waits for it.
+func serveOn(t *testing.T, bin, dir, addr string, flags ...string) *proc {
+	t.Helper()
+	args := append([]string{"--data", dir, "--json", "--log-level", "warn", "serve", "--http", addr}, flags...)
+	cmd := exec.Command(bin, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -190,4 +197,42 @@ func TestEndToEndSyncAndCrash(t *testing.T) {
 	run(t, bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", big)
 	sameHistory(t, bin, a, b, big, 50001)
 	sameHistory(t, bin, a, b, tree, 1001)
+}
+
+// TestEndToEndBackgroundCatchUp: A knows B (one sync); B stops; A keeps
+// writing, and its pushes fail and back off; B starts again on the same
+// address and catches up with no command, within one backoff interval.
+func TestEndToEndBackgroundCatchUp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds the binary and runs two nodes")
+	}
+	bin := buildBinary(t)
+	fast := []string{"--retry-min", "200ms", "--retry-max", "1s", "--push-delay", "100ms"}
+	a := serve(t, bin, filepath.Join(t.TempDir(), "a"), fast...)
+	b := serve(t, bin, filepath.Join(t.TempDir(), "b"), fast...)
+	tree := run(t, bin, "--data", a.dir, "db", "create", "bg")
+	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "before", "--count", "5")
+	run(t, bin, "--data", a.dir, "sync", "--peer", b.addr, "--tree", tree) // A now pushes to B on its own
+	sameHistory(t, bin, a, b, tree, 6)
+
+	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "pushed") // sync on commit
+	waitFor(t, 10*time.Second, func() bool { return database(t, bin, b.dir, tree).Entries == 7 })
+
+	b.kill(syscall.SIGTERM)
+	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "while B is down", "--count", "10")
+	time.Sleep(1500 * time.Millisecond) // A's pushes fail and back off meanwhile
+	b = serveOn(t, bin, b.dir, b.addr, fast...)
+	waitFor(t, 15*time.Second, func() bool { return database(t, bin, b.dir, tree).Entries == 17 })
+	sameHistory(t, bin, a, b, tree, 17)
+}
+
+func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not reached within %v", limit)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -65,6 +65,9 @@ type peerView struct {
 	Handshaken bool           `json:"handshaken"`
 	EntriesIn  int            `json:"entries_in"`
 	EntriesOut int            `json:"entries_out"`
+	Requests   int            `json:"requests_out"`
+	BytesIn    int            `json:"entry_bytes_in"`
+	BytesOut   int            `json:"entry_bytes_out"`
 	Redundant  int            `json:"redundant"`
 	Rejected   int            `json:"rejected"`
 }
@@ -188,7 +191,8 @@ func (l *local) Status(ctx context.Context) (statusReply, error) {
 	out := statusReply{Device: string(st.Device), Databases: dbs}
 	for _, p := range st.Peers {
 		pv := peerView{Peer: string(p.Peer), Key: p.Key.String(), Version: p.Version, Handshaken: p.Handshaken,
-			EntriesIn: p.Stats.EntriesIn, EntriesOut: p.Stats.EntriesOut, Redundant: p.Stats.Redundant, Rejected: p.Stats.Rejected}
+			EntriesIn: p.Stats.EntriesIn, EntriesOut: p.Stats.EntriesOut, Redundant: p.Stats.Redundant, Rejected: p.Stats.Rejected,
+			Requests: p.Stats.RequestsOut, BytesIn: p.Stats.BytesIn, BytesOut: p.Stats.BytesOut}
 		for _, r := range p.Relations {
 			pv.Relations = append(pv.Relations, relationView{Tree: r.Tree.String(), State: r.State, Dirty: r.Dirty, Attempts: r.Attempts,
 				NextRetryIn: r.NextRetryIn, LastSuccess: r.LastSuccessAt, LastError: r.LastError})
