@@ -5,13 +5,15 @@ SHELL := /usr/bin/env bash
 
 GO        ?= go
 FUZZTIME  ?= 5s
+SEEDS     ?= 10000
+PROFILE   ?= small
 CROSSDIR  := kernel/entry/testdata/crosscheck
 STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
 
-.PHONY: help build demo fmt fmt-check vet lint tidy-check test race fuzz-smoke fuzz crosscheck bench golden ci
+.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-seed sim-adversarial fuzz-smoke fuzz crosscheck bench golden ci
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 demo: ## run two local nodes: A writes a database, B syncs it, both show the same tips
 	./scripts/demo.sh
@@ -57,7 +59,17 @@ crosscheck: ## re-derive the entry golden vectors with the IPLD JavaScript libra
 bench: ## benchmarks; each prints its ratio to the floor measured in the same run
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+sim: ## randomized simulator: SEEDS seeds (10000), each run twice, then the coverage table
+	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=$(SEEDS) -sim.profile=$(PROFILE)
+
+sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PROFILE=adversarial]
+	@test -n "$(SEED)" || { echo "usage: make sim-seed SEED=<n> [PROFILE=small|adversarial|large]"; exit 2; }
+	$(GO) test ./sim -run '^TestSim$$' -count=1 -v -sim.seed=$(SEED) -sim.profile=$(PROFILE)
+
+sim-adversarial: ## the adversarial profile (lost fsync, stale restore): failures it causes are reported as expected
+	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=1000 -sim.profile=adversarial
+
 golden: ## regenerate golden files, then review git diff
 	$(GO) test ./kernel/... -rewrite
 
-ci: fmt-check vet lint tidy-check test race fuzz-smoke crosscheck ## everything CI runs
+ci: fmt-check vet lint tidy-check test race sim fuzz-smoke crosscheck ## everything CI runs

@@ -46,7 +46,11 @@ func (m *Machine) committed(ev Committed) error {
 		m.write(t, []Blob{b}, []localRef{lr})
 		return nil
 	}
+	// NB: local commits waiting for their parents' writes do not count
+	// against OrphansMax, which bounds what peers can make us hold: the
+	// local writer is bounded by its own calls (AppendMany batches them).
 	t.orphans[b.ID] = &orphan{blob: b, since: m.nowTicks, local: &lr}
+	t.localOrphans++
 	for _, p := range waitFor {
 		t.waiters[p] = append(t.waiters[p], b.ID)
 	}

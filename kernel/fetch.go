@@ -22,7 +22,7 @@ func (m *Machine) wantMissing(from PeerID) {
 		if room <= 0 {
 			return
 		}
-		ids := t.unheldWaits(min(room, m.cfg.Wire.IDsMax))
+		ids := t.unheldWaits(min(room, m.cfg.Wire.IDsMax), from)
 		if len(ids) == 0 {
 			continue
 		}
@@ -35,11 +35,11 @@ func (m *Machine) wantMissing(from PeerID) {
 }
 
 // unheldWaits lists, in ID order, up to n IDs that orphans wait for and that
-// are neither held nor already wanted.
-func (t *tree) unheldWaits(n int) []entry.ID {
+// are neither held, nor already wanted, nor denied by peer.
+func (t *tree) unheldWaits(n int, peer PeerID) []entry.ID {
 	var ids []entry.ID
 	for id := range t.waiters {
-		if !t.held(id) && !t.wanted[id] {
+		if !t.held(id) && !t.wanted[id] && !slices.Contains(t.denied[id], peer) {
 			ids = append(ids, id)
 		}
 	}
@@ -58,6 +58,14 @@ func (m *Machine) fetched(r *outRequest, resp EntriesResponse) ingestResult {
 	m.unwant(r)
 	if t == nil || resp.TreeID != r.tree {
 		return ingestResult{}
+	}
+	for _, id := range resp.Missing {
+		if asked[id] && len(t.waiters[id]) > 0 && !slices.Contains(t.denied[id], r.to) {
+			if t.denied == nil {
+				t.denied = map[entry.ID][]PeerID{}
+			}
+			t.denied[id] = append(t.denied[id], r.to)
+		}
 	}
 	return m.ingest(r.to, r.tree, asked, resp.Entries)
 }

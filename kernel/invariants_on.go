@@ -32,8 +32,17 @@ func (m *Machine) checkInvariants() {
 				panic(fmt.Sprintf("kernel: invariant: orphan %s has all its parents stored", eid))
 			}
 		}
-		if len(t.orphans) > m.cfg.OrphansMax {
-			panic("kernel: invariant: orphans over OrphansMax")
+		local := 0
+		for _, o := range t.orphans {
+			if o.local != nil {
+				local++
+			}
+		}
+		if local != t.localOrphans {
+			panic(fmt.Sprintf("kernel: invariant: %d local orphans counted as %d", local, t.localOrphans))
+		}
+		if t.remoteOrphans() > m.cfg.OrphansMax {
+			panic("kernel: invariant: received orphans over OrphansMax")
 		}
 	}
 	if len(m.sessions) > m.cfg.SessionsMax || len(m.peers) > m.cfg.PeersMax || len(m.trees) > m.cfg.TreesMax {
@@ -43,8 +52,10 @@ func (m *Machine) checkInvariants() {
 		if r.retry.attempts > m.cfg.RetryAttemptsMax || r.retry.attempts < 0 {
 			panic(fmt.Sprintf("kernel: invariant: relation %s %s has %d attempts", key.peer, key.tree, r.retry.attempts))
 		}
-		if r.retry.ticking() && (r.retry.deadline < m.nowTicks || r.retry.deadline-m.nowTicks > m.cfg.RetryTicksMax) {
-			panic(fmt.Sprintf("kernel: invariant: relation %s %s retries outside [now, now+RetryTicksMax]", key.peer, key.tree))
+		// NB: a fired retry may wait past its deadline for a free session
+		// slot; what must hold is the delay it was armed with.
+		if d := r.retry.deadline - r.retry.armed; r.retry.ticking() && (d < m.cfg.RetryTicksMin || d > m.cfg.RetryTicksMax) {
+			panic(fmt.Sprintf("kernel: invariant: relation %s %s armed a retry %d ticks out, outside [RetryTicksMin, RetryTicksMax]", key.peer, key.tree, d))
 		}
 		if r.gaveUp && r.retry.ticking() {
 			panic("kernel: invariant: a relation that gave up still retries")

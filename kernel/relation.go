@@ -233,7 +233,7 @@ func (m *Machine) relationStatus(peer PeerID) []RelationStatus {
 		case r.gaveUp:
 			st.State = "gave-up"
 		case r.retry.ticking():
-			st.State, st.NextRetryIn = "backoff", r.retry.deadline-m.nowTicks
+			st.State, st.NextRetryIn = "backoff", r.retry.deadline-min(r.retry.deadline, m.nowTicks)
 		}
 		out = append(out, st)
 	}

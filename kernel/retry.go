@@ -9,12 +9,13 @@ type timeout struct {
 	ticksMin, ticksMax uint64
 	attempts           int    // backoffs since the last start
 	deadline           uint64 // tick it fires at; 0 when stopped
+	armed              uint64 // tick it was last armed at
 }
 
 // start arms the timeout for ticksMin from now and clears the attempts.
 func (t *timeout) start(now uint64) {
 	t.attempts = 0
-	t.deadline = now + t.ticksMin
+	t.armed, t.deadline = now, now+t.ticksMin
 }
 
 // stop disarms it.
@@ -29,7 +30,7 @@ func (t *timeout) fired(now uint64) bool { return t.deadline != 0 && now >= t.de
 // backoff counts an attempt and rearms after an exponential, jittered delay.
 func (t *timeout) backoff(now uint64, rng *prng) {
 	t.attempts++
-	t.deadline = now + backoffTicks(rng, t.ticksMin, t.ticksMax, t.attempts)
+	t.armed, t.deadline = now, now+backoffTicks(rng, t.ticksMin, t.ticksMax, t.attempts)
 }
 
 // backoffTicks is exponential backoff with jitter: the ceiling is

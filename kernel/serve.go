@@ -128,7 +128,7 @@ func (m *Machine) serveSyncTree(ev Received, msg SyncTree) {
 	}
 	limit := m.cfg.Wire.EntriesMax
 	r := &pendingRead{kind: readServeSync, tree: t.root, req: ev.Req, to: ev.From, version: ev.Version,
-		bootstrap: len(msg.OurTips) == 0 && msg.Resume == nil, tips: t.dag.Tips()}
+		bootstrap: len(msg.OurTips) == 0 && msg.Resume == nil, tips: m.wireTips(t)}
 	have := knownNodes(t.dag, msg.OurTips, msg.Have)
 	var nodes []dag.Node
 	switch {
@@ -164,6 +164,16 @@ func knownNodes(d *dag.DAG, lists ...[]entry.ID) []dag.Node {
 
 func tipNodes(d *dag.DAG) []dag.Node { return knownNodes(d, d.Tips()) }
 
+// wireTips are the tips of t to put in a message: at most Wire.IDsMax of
+// them, the most a peer's decoder accepts. A tree can have more (many
+// writers); a subset only makes the peer send or push more than needed,
+// never less, since what lies under the tips left out still counts as
+// lacking.
+func (m *Machine) wireTips(t *tree) []entry.ID {
+	tips := t.dag.Tips()
+	return tips[:min(len(tips), m.cfg.Wire.IDsMax)]
+}
+
 func idsOf(d *dag.DAG, nodes []dag.Node) []entry.ID {
 	ids := make([]entry.ID, len(nodes))
 	for i, n := range nodes {
@@ -188,7 +198,11 @@ func (m *Machine) serveGetEntries(ev Received, msg GetEntries) {
 		}
 	}
 	sortTopological(t.dag, nodes)
-	r.ids = idsOf(t.dag, dedupNodes(nodes))
+	// NB: up to IDsMax IDs may be asked, but one message carries at most
+	// EntriesMax entries (the asker's decoder refuses more); the rest are
+	// left out, as those cut by MessageBytesMax are, and asked again.
+	nodes = dedupNodes(nodes)
+	r.ids = idsOf(t.dag, nodes[:min(len(nodes), m.cfg.Wire.EntriesMax)])
 	m.load(r)
 }
 

@@ -34,7 +34,14 @@ type session struct {
 	pushed    int        // how many of push are sent
 	failure   string
 	stats     SyncStats
-	stalls    int // rounds in a row that stored nothing
+	stalls    int // answers in a row that made no progress (progressed)
+	// named are the IDs our last SyncTree gave as held (tips and have-set);
+	// cursor is the last resume cursor received; stream asks the next
+	// SyncTree to stream from the start (a resume cursor of 0), because a
+	// diff answer cut at the limits brought nothing new.
+	named  []entry.ID
+	cursor *uint64
+	stream bool
 	// asking is set while a SyncTree of this session is unanswered: a
 	// streamed bootstrap asks for the next batch before the last is stored.
 	asking    bool
@@ -156,14 +163,21 @@ func (ss *session) requestSync(m *Machine) {
 	p := m.peers[ss.key.peer]
 	msg := SyncTree{TreeID: ss.key.tree, OurTips: []entry.ID{}, PeerPubkey: m.cfg.DeviceKey.Public()}
 	if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 {
-		msg.OurTips = t.dag.Tips()
+		msg.OurTips = m.wireTips(t)
 		if p.version >= ProtocolV1 {
 			msg.Have = ss.haveSet(m, t, p, msg.OurTips)
 		}
 	}
 	if p.version >= ProtocolV1 {
 		msg.Resume = ss.cont.Resume
+		if ss.stream && msg.Resume == nil {
+			// NB: the peer cannot place our history, so its diff starts
+			// with entries we hold, and asking again gets the same ones:
+			// its stream in insertion order, by cursor, always advances.
+			msg.Resume = new(uint64)
+		}
 	}
+	ss.named = append(slices.Clip(msg.OurTips), msg.Have...)
 	ss.cont = Continuation{}
 	ss.asking = true
 	ss.request(m, p.version, msg, outRequest{kind: reqSync})
@@ -174,14 +188,24 @@ func (ss *session) haveSet(m *Machine, t *tree, p *peer, tips []entry.ID) []entr
 	for _, id := range tips {
 		isTip[id] = true
 	}
-	source := p.remembered[t.root]
-	if len(source) == 0 {
-		source = t.dag.Frontier(m.cfg.FrontierMax)
-	}
 	var have []entry.ID
-	for _, id := range source {
-		if t.dag.Has(id) && !isTip[id] && len(have) < m.cfg.FrontierMax {
-			have = append(have, id)
+	add := func(source []entry.ID) {
+		for _, id := range source {
+			if len(have) < m.cfg.FrontierMax && t.dag.Has(id) && !isTip[id] && !slices.Contains(have, id) {
+				have = append(have, id)
+			}
+		}
+	}
+	add(p.remembered[t.root])
+	// NB: the peer's remembered tips help only if we hold them; once the
+	// peer has moved on, none is, and the peer has nothing to place our
+	// history by. The frontier fills in (not for a resumed stream, which
+	// the peer serves by its cursor alone); it lists the tips first, so
+	// with as many tips as FrontierMax it is asked for more, to reach
+	// samples.
+	for _, room := range []int{m.cfg.FrontierMax, m.cfg.FrontierMax + len(tips)} {
+		if len(have) == 0 && ss.cont.Resume == nil {
+			add(t.dag.Frontier(room))
 		}
 	}
 	return have

@@ -48,11 +48,12 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	m.countIngest(ss.key.peer, res)
 	ss.stats.Pulled += res.stored
 	ss.stats.Redundant += res.redundant
-	if res.stored == 0 {
-		ss.stalls++
-	} else {
+	if ss.progressed(blobs, res) {
 		ss.stalls = 0
+	} else {
+		ss.stalls++
 	}
+	ss.stream = ss.cont.More && ss.cont.Resume == nil && res.stored == 0
 	if ss.cont.More && ss.cont.Resume != nil && ss.stalls < 2 && ss.failure == "" {
 		// A streamed bootstrap: ask for the next batch now, so the network
 		// and the peer work while this batch goes to the store. The cursor,
@@ -60,6 +61,29 @@ func (ss *session) onSync(m *Machine, msg Message) {
 		ss.requestSync(m)
 	}
 	ss.waitWrites(m, res.writes)
+}
+
+// progressed reports whether an answer moved the sync on: it stored
+// something, advanced the resume cursor, or sent entries that our request
+// did not name as held. Entries we had but did not name are progress too:
+// a peer that cannot place our history sends them, and the next request
+// asks for its stream instead (requestSync). Two answers in a row without
+// progress are a peer that keeps saying "more" and gives nothing.
+func (ss *session) progressed(blobs []Blob, res ingestResult) bool {
+	if res.stored > 0 {
+		return true
+	}
+	if r := ss.cont.Resume; r != nil {
+		moved := ss.cursor == nil || *r > *ss.cursor
+		ss.cursor = r
+		return moved
+	}
+	for _, b := range blobs {
+		if !slices.Contains(ss.named, b.ID) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitWrites continues the session once the given writes are done.

@@ -21,8 +21,21 @@ type tree struct {
 	// waiters maps an ID that is not stored to the orphans waiting for it,
 	// in arrival order.
 	waiters map[entry.ID][]entry.ID
+	// localOrphans counts the orphans that are local commits.
+	localOrphans int
 	// wanted are IDs asked for with GetEntries and not answered yet.
 	wanted map[entry.ID]bool
+	// denied maps an ID orphans wait for to the peers that answered a
+	// GetEntries for it with "missing": asking them again would only
+	// ping-pong, since each answer frees the want and the next ingest from
+	// that peer asks anew. Forgotten once nothing waits for the ID.
+	denied map[entry.ID][]PeerID
+}
+
+// unwait forgets that orphans wait for id: it is stored, or none is left.
+func (t *tree) unwait(id entry.ID) {
+	delete(t.waiters, id)
+	delete(t.denied, id)
 }
 
 type orphan struct {
@@ -91,14 +104,14 @@ func (b *batch) add(m *Machine, blob Blob) {
 		for _, w := range b.t.waiters[next.ID] {
 			o, ok := b.t.orphans[w]
 			if ok && !b.in[w] && b.ready(o.blob.Entry) {
-				delete(b.t.orphans, w)
+				b.t.forgetOrphan(w, o)
 				queue = append(queue, o.blob)
 				if o.local != nil {
 					b.refs = append(b.refs, *o.local)
 				}
 			}
 		}
-		delete(b.t.waiters, next.ID)
+		b.t.unwait(next.ID)
 	}
 }
 
@@ -232,7 +245,7 @@ func checkSignature(e *entry.Entry) error {
 
 // addOrphan keeps b until its parents are stored.
 func (m *Machine) addOrphan(t *tree, b Blob, from PeerID) error {
-	if len(t.orphans) >= m.cfg.OrphansMax {
+	if t.remoteOrphans() >= m.cfg.OrphansMax {
 		return fmt.Errorf("%w: OrphansMax %d for tree %s", ErrLimit, m.cfg.OrphansMax, t.root)
 	}
 	t.orphans[b.ID] = &orphan{blob: b, from: from, since: m.nowTicks}
@@ -307,14 +320,14 @@ func (m *Machine) store(t *tree, blobs []Blob) {
 	for _, b := range blobs {
 		for _, w := range t.waiters[b.ID] {
 			if o, ok := t.orphans[w]; ok && !bt.in[w] && bt.ready(o.blob.Entry) {
-				delete(t.orphans, w)
+				t.forgetOrphan(w, o)
 				if o.local != nil {
 					bt.refs = append(bt.refs, *o.local)
 				}
 				bt.add(m, o.blob)
 			}
 		}
-		delete(t.waiters, b.ID)
+		t.unwait(b.ID)
 	}
 	if len(bt.blobs) > 0 {
 		m.write(t, bt.blobs, bt.refs)
@@ -339,11 +352,11 @@ func (t *tree) expireOrphans(m *Machine) {
 
 func (t *tree) dropOrphan(id entry.ID) {
 	o := t.orphans[id]
-	delete(t.orphans, id)
+	t.forgetOrphan(id, o)
 	for _, p := range o.blob.Entry.Tree.Parents {
 		ws := slices.DeleteFunc(t.waiters[p], func(w entry.ID) bool { return w == id })
 		if len(ws) == 0 {
-			delete(t.waiters, p)
+			t.unwait(p)
 		} else {
 			t.waiters[p] = ws
 		}
@@ -362,5 +375,17 @@ func (m *Machine) failLocalDependents(t *tree, id entry.ID, failure string) {
 		t.dropOrphan(w)
 		m.commitNotice(*o.local, t.root, "parent not stored: "+failure)
 		m.failLocalDependents(t, w, failure)
+	}
+}
+
+// remoteOrphans counts the orphans received from peers, which OrphansMax
+// bounds; local commits waiting for their parents' writes are not counted.
+func (t *tree) remoteOrphans() int { return len(t.orphans) - t.localOrphans }
+
+// forgetOrphan removes orphan o (id) from the pending set.
+func (t *tree) forgetOrphan(id entry.ID, o *orphan) {
+	delete(t.orphans, id)
+	if o.local != nil {
+		t.localOrphans--
 	}
 }

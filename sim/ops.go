@@ -1,0 +1,170 @@
+package sim
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/eidsync/eidsync/kernel"
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// OpKind is a local API operation of a node.
+type OpKind uint8
+
+// Local API operations, recorded with Options.RecordOps for checking each
+// node's API against a set model with read-your-writes (SIMULATION.md 2.6,
+// linearizability (b)).
+const (
+	OpPut  OpKind = 1 + iota // commit an entry: returns once durable, or fails
+	OpHas                    // is an entry held (reachable from the tips)?
+	OpTips                   // the tips of a tree
+)
+
+var opNames = [...]string{"?", "put", "has", "tips"}
+
+func (k OpKind) String() string { return opNames[k] }
+
+// Op is one recorded operation. Call and Return are positions in the run
+// (the number of kernel steps so far), a total order in which operations
+// of one node are ordered as its driver saw them; CallMs and ReturnMs are
+// the simulated times. A put whose node crashed before it returned has an
+// unknown outcome: Unknown is set and Return and ReturnMs are -1.
+type Op struct {
+	Node             kernel.PeerID
+	Kind             OpKind
+	Tree, ID         entry.ID
+	Call, Return     int64
+	CallMs, ReturnMs int64
+	Ok               bool // put: durable; has: held
+	Unknown          bool
+	Tips             []entry.ID
+}
+
+func (w *world) opPut(n *node, ref kernel.Ref, b kernel.Blob) {
+	if !w.opts.RecordOps {
+		return
+	}
+	n.puts[ref] = len(w.ops)
+	w.ops = append(w.ops, Op{Node: n.id, Kind: OpPut, Tree: b.Entry.TreeID(b.ID), ID: b.ID,
+		Call: int64(w.kernelEvents), Return: -1, CallMs: w.now, ReturnMs: -1})
+}
+
+func (w *world) opReturn(n *node, ref kernel.Ref, ok bool) {
+	i, found := n.puts[ref]
+	if !found {
+		return
+	}
+	delete(n.puts, ref)
+	w.ops[i].Return, w.ops[i].ReturnMs, w.ops[i].Ok = int64(w.kernelEvents), w.now, ok
+}
+
+// opRead records a has and a tips call, both answered at once.
+func (w *world) opRead(n *node, tree entry.ID, tips []entry.ID, id entry.ID) {
+	now := int64(w.kernelEvents)
+	w.ops = append(w.ops, Op{Node: n.id, Kind: OpTips, Tree: tree, Call: now, Return: now, CallMs: w.now, ReturnMs: w.now, Ok: true, Tips: tips})
+	if !id.IsZero() {
+		w.ops = append(w.ops, Op{Node: n.id, Kind: OpHas, Tree: tree, ID: id, Call: now, Return: now, CallMs: w.now, ReturnMs: w.now,
+			Ok: w.reachable(tips, id)})
+	}
+}
+
+// unknownPuts marks the puts of a crashed node as of unknown outcome.
+func (w *world) unknownPuts(n *node) {
+	for _, ref := range slices.Sorted(maps.Keys(n.puts)) {
+		w.ops[n.puts[ref]].Unknown = true
+	}
+	clear(n.puts)
+	clear(n.syncs)
+}
+
+// notice handles one Notify effect: marks, op returns, and the durability
+// of a commit reported durable.
+func (w *world) notice(n *node, no kernel.Notice) {
+	switch no.Kind {
+	case kernel.NoticeCommitted:
+		w.mark(MarkCommit)
+		w.live.lastCommit = w.now
+		if !n.disk.has(no.ID) {
+			w.failf(chkDurability, n, "NoticeCommitted for %s, which is not in the store", w.tr.namer(no.ID))
+		}
+		w.opReturn(n, no.Ref, true)
+	case kernel.NoticeCommitFailed:
+		w.mark(MarkCommitFailed)
+		w.opReturn(n, no.Ref, false)
+	case kernel.NoticeSyncDone:
+		w.mark(MarkSyncDone)
+		if held, ok := n.syncs[no.Ref]; ok && !held && lenOf(n.acked[no.Tree]) > 0 {
+			w.mark(MarkBootstrap)
+		}
+		delete(n.syncs, no.Ref)
+	case kernel.NoticeSyncFailed:
+		w.mark(MarkSyncFailed)
+		delete(n.syncs, no.Ref)
+	case kernel.NoticeEntryRejected:
+		w.mark(MarkEntryRejected)
+	case kernel.NoticeOrphanDropped:
+		w.mark(MarkOrphanDropped)
+	case kernel.NoticeGaveUp:
+		w.mark(MarkGaveUp)
+		n.gaveUp[relKey{peer: no.Peer, tree: no.Tree}] = true
+	case kernel.NoticeFlushed:
+		w.mark(MarkFlushed)
+	}
+}
+
+// markMessage counts the rare message shapes a campaign must reach, and
+// what moves during the quiet window.
+func (w *world) markMessage(n *node, env kernel.Envelope) {
+	if w.phase == phaseQuiet {
+		_, get := env.Msg.(kernel.GetEntries)
+		_, sync := env.Msg.(kernel.SyncTree)
+		if blobs := messageBlobs(env.Msg); len(blobs) > 0 {
+			w.countQuiet(n, blobs[0].Entry.TreeID(blobs[0].ID), kernel.DescribeEnvelope(n.id, env, w.tr.namer), true)
+		} else if sync || get {
+			w.countQuiet(n, entry.ID{}, "", false)
+		}
+	}
+	switch m := env.Msg.(type) {
+	case kernel.GetEntries:
+		w.mark(MarkGetEntries)
+	case kernel.SyncTree:
+		if m.Resume != nil {
+			w.mark(MarkResume)
+		}
+	case kernel.BootstrapResponse:
+		if m.More {
+			w.mark(MarkContinuation)
+		}
+	case kernel.IncrementalResponse:
+		if m.More {
+			w.mark(MarkContinuation)
+		}
+	case kernel.ErrorResponse:
+		if len(m.Message) >= 4 && m.Message[:4] == "Busy" {
+			w.mark(MarkBusy)
+		}
+	case kernel.SendEntries:
+		if env.Reply == 0 {
+			w.mark(MarkPushed)
+		}
+	}
+}
+
+// markOrphans counts received entries stored once their parents were: a
+// write made while stepping Persisted that holds an entry not committed
+// locally.
+func (w *world) markOrphans(s *stepInfo) {
+	if _, ok := s.evs[0].(kernel.Persisted); !ok || s.n.state != stUp {
+		return
+	}
+	for _, rd := range s.ready {
+		for _, wr := range rd.Persist {
+			for _, b := range wr.Blobs {
+				if !s.n.local[b.ID] {
+					w.mark(MarkOrphanResolved)
+					return
+				}
+			}
+		}
+	}
+}

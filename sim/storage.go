@@ -1,0 +1,293 @@
+package sim
+
+import (
+	"github.com/eidsync/eidsync/kernel"
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// disk is a node's durable store, faulted at the Persist boundary
+// (SIMULATION.md 2.3). A Write is applied whole when it completes, then
+// Persisted is stepped; until then it is pending, and a crash decides its
+// fate: lost, kept, or (torn) the pending writes kept up to some point.
+// One Write is atomic, as the kernel's obligation 3 requires; a Ready batch
+// of several is not. Reads see the store when they complete and may fail
+// or return a flipped bit. The adversarial profile adds lost fsync
+// (acknowledged writes vanish at a crash) and stale restore (a restart from
+// an older snapshot): both cut the write log to a prefix, which keeps the
+// store parent-closed, since every write's parents were acknowledged, and
+// so applied, before it was issued.
+type disk struct {
+	n         *node
+	blobs     map[entry.ID]kernel.Blob
+	order     map[entry.ID][]entry.ID // per tree, in applied order
+	roots     []entry.ID
+	relations []kernel.RelationRecord // the latest record of each relation
+	log       []kernel.Write          // applied writes: new entries, relation records
+	pending   []*pendingWrite
+	busy      int64 // completions are FIFO: the device is busy until then
+}
+
+// crashOnWriteBp is the chance that a node with crashes on crashes right
+// after handing the store a batch of writes: a crash at a random tick
+// rarely finds writes in flight.
+const crashOnWriteBp = 1000
+
+type pendingWrite struct {
+	w    kernel.Write
+	inc  int
+	done bool
+}
+
+func newDisk(n *node) *disk {
+	return &disk{n: n, blobs: map[entry.ID]kernel.Blob{}, order: map[entry.ID][]entry.ID{}}
+}
+
+func (d *disk) size() int { return len(d.blobs) }
+
+func (d *disk) has(id entry.ID) bool {
+	_, ok := d.blobs[id]
+	return ok
+}
+
+// latency is how long one operation takes: a floor, plus an exponential
+// tail when slow storage is on; nothing once faults are off.
+func (d *disk) latency() int64 {
+	w := d.n.w
+	r := w.r[streamStorage]
+	extra := r.exp(max(w.sw.Rate[FaultSlowStorage], 1))
+	if w.faultsOff {
+		return 0
+	}
+	if w.on(FaultSlowStorage) && extra > 0 && w.inject(FaultSlowStorage, d.n) {
+		return int64(w.sw.StorageMinMs + extra)
+	}
+	return int64(w.sw.StorageMinMs)
+}
+
+// schedule queues an operation on the device and returns its completion time.
+func (d *disk) schedule() int64 {
+	at := max(d.busy, d.n.w.now) + d.latency()
+	d.busy = at
+	return at
+}
+
+// submit takes the writes of one Ready batch. A crash may be scheduled
+// right now, before any of them completes, so that crashes find writes in
+// flight (more often when several are: what a torn write needs).
+func (d *disk) submit(writes []kernel.Write) {
+	n, w := d.n, d.n.w
+	bp := crashOnWriteBp
+	if len(d.pending)+len(writes) >= 2 {
+		bp *= 5
+	}
+	if w.rollBp(w.r[streamStorage], FaultCrash, n, bp) {
+		w.q.push(w.now, func() {
+			if n.state == stUp {
+				n.crash()
+			}
+		})
+	}
+	for _, wr := range writes {
+		if len(wr.Blobs) > 0 {
+			w.countQuiet(n, wr.Tree, "writes "+describeIDs(blobIDs(wr.Blobs), w.tr.namer), true)
+		}
+		pw := &pendingWrite{w: wr, inc: n.inc}
+		d.pending = append(d.pending, pw)
+		w.q.push(d.schedule(), func() { d.complete(pw) })
+	}
+}
+
+// complete applies a write (or fails it) and tells the machine; a paused
+// machine hears of it on resume, though the write is already durable.
+func (d *disk) complete(pw *pendingWrite) {
+	n, w := d.n, d.n.w
+	if pw.done {
+		return
+	}
+	pw.done = true
+	d.dropPending(pw)
+	failed := w.roll(w.r[streamStorage], FaultPersistError, n)
+	if !failed {
+		d.apply(pw.w)
+	}
+	n.deliver(pw.inc, func() {
+		if failed {
+			n.step(kernel.PersistFailed{Seq: pw.w.Seq, Reason: "injected I/O error"}, fromSim)
+			return
+		}
+		for _, b := range pw.w.Blobs {
+			n.ackOne(pw.w.Tree, b.ID, b.Entry.Tree.Parents)
+		}
+		n.step(kernel.Persisted{Seq: pw.w.Seq}, fromSim)
+	})
+}
+
+func (d *disk) dropPending(pw *pendingWrite) {
+	for i, p := range d.pending {
+		if p == pw {
+			d.pending = append(d.pending[:i], d.pending[i+1:]...)
+			return
+		}
+	}
+}
+
+// apply makes a write durable, skipping entries already stored, and
+// upserts its relation records. The integrity and closure checkers see
+// every new blob.
+func (d *disk) apply(wr kernel.Write) {
+	w := d.n.w
+	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations}
+	for _, rec := range wr.Relations {
+		d.relations = upsertRelation(d.relations, rec)
+	}
+	for _, b := range wr.Blobs {
+		if d.has(b.ID) {
+			continue
+		}
+		w.checkApply(d, wr.Tree, b)
+		w.foreign(d.n, b)
+		if _, ok := d.order[wr.Tree]; !ok {
+			d.roots = append(d.roots, wr.Tree)
+		}
+		d.blobs[b.ID] = b
+		d.order[wr.Tree] = append(d.order[wr.Tree], b.ID)
+		applied.Blobs = append(applied.Blobs, b)
+	}
+	if len(applied.Blobs)+len(applied.Relations) > 0 {
+		d.log = append(d.log, applied)
+	}
+}
+
+// read answers a Read from the store when it completes: LoadFailed on an
+// injected I/O error, or the blobs found with maybe one bit flipped.
+func (d *disk) read(rd kernel.Read) {
+	n, w := d.n, d.n.w
+	inc := n.inc
+	w.q.push(d.schedule(), func() {
+		n.deliver(inc, func() { d.load(rd) })
+	})
+}
+
+func (d *disk) load(rd kernel.Read) {
+	n, w := d.n, d.n.w
+	r := w.r[streamStorage]
+	if w.roll(r, FaultLoadError, n) {
+		n.step(kernel.LoadFailed{Seq: rd.Seq, Reason: "injected I/O error"}, fromSim)
+		return
+	}
+	var blobs []kernel.Blob
+	for _, id := range rd.IDs {
+		if b, ok := d.blobs[id]; ok {
+			blobs = append(blobs, b)
+		}
+	}
+	var corrupt []byte
+	if len(blobs) > 0 && w.roll(r, FaultReadCorrupt, n) {
+		i := r.pick(len(blobs))
+		corrupt = flipBit(r, blobs[i].Data)
+		blobs[i] = kernel.Blob{ID: blobs[i].ID, Data: corrupt, Entry: blobs[i].Entry}
+	}
+	n.stepAll([]kernel.Event{kernel.Loaded{Seq: rd.Seq, Blobs: blobs}}, fromSim, corrupt)
+}
+
+// flipBit returns a copy of data with one bit flipped.
+func flipBit(r rng, data []byte) []byte {
+	out := append([]byte(nil), data...)
+	if len(out) > 0 {
+		out[r.pick(len(out))] ^= 1 << r.pick(8)
+	}
+	return out
+}
+
+// crash decides the fate of the writes in flight: with torn writes on, a
+// prefix of them survives and the rest is lost; otherwise each is lost or
+// kept on its own. In the adversarial profile the last acknowledged writes
+// may vanish too (lost fsync).
+func (d *disk) crash() {
+	n, w := d.n, d.n.w
+	r := w.r[streamStorage]
+	pending := d.pending
+	d.pending, d.busy = nil, w.now
+	n.torn = false
+	tornAt := r.between(1, max(1, len(pending)-1))
+	if len(pending) >= 2 && w.roll(r, FaultTornWrite, n) {
+		n.torn = true
+		w.tr.line("fault torn write %s: %d of %d writes in flight survive", n.id, tornAt, len(pending))
+		for i, pw := range pending {
+			d.settle(pw, i < tornAt)
+		}
+	} else {
+		for _, pw := range pending {
+			d.settle(pw, !w.roll(r, FaultLostWrite, n))
+		}
+	}
+	if len(d.log) > 0 && w.roll(r, FaultLostFsync, n) {
+		keep := max(0, len(d.log)-r.between(1, 3))
+		w.tr.line("fault lost fsync %s: %d acknowledged writes vanish", n.id, len(d.log)-keep)
+		d.rollback(keep)
+	}
+}
+
+func (d *disk) settle(pw *pendingWrite, keep bool) {
+	pw.done = true
+	if keep {
+		d.apply(pw.w)
+	} else {
+		d.n.w.tr.line("fault lost write %s seq=%d", d.n.id, pw.w.Seq)
+	}
+}
+
+// staleRestore (adversarial) restarts from an older snapshot.
+func (d *disk) staleRestore() {
+	w := d.n.w
+	r := w.r[streamStorage]
+	keep := r.between(0, len(d.log))
+	if keep < len(d.log) && w.roll(r, FaultStaleRestore, d.n) {
+		w.tr.line("fault stale restore %s: %d of %d writes", d.n.id, keep, len(d.log))
+		d.rollback(keep)
+	}
+}
+
+// rollback keeps the first keep writes of the log.
+func (d *disk) rollback(keep int) {
+	log := d.log[:keep]
+	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
+	for _, wr := range log {
+		d.apply(wr)
+	}
+}
+
+func (d *disk) wipe() { d.rollback(0) }
+
+// state is what a restarted machine gets: every tree, in applied order,
+// and the latest record of every relation.
+func (d *disk) state() kernel.State {
+	var st kernel.State
+	for _, root := range d.roots {
+		ts := kernel.TreeState{Root: root}
+		for _, id := range d.order[root] {
+			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: d.blobs[id].Entry.Tree.Parents})
+		}
+		st.Trees = append(st.Trees, ts)
+	}
+	st.Relations = append([]kernel.RelationRecord(nil), d.relations...)
+	return st
+}
+
+func blobIDs(blobs []kernel.Blob) []entry.ID {
+	ids := make([]entry.ID, len(blobs))
+	for i, b := range blobs {
+		ids[i] = b.ID
+	}
+	return ids
+}
+
+// foreign records an entry nobody wrote that a store holds: a corrupted
+// but valid unsigned entry (see checkIntegrity).
+func (w *world) foreign(n *node, b kernel.Blob) {
+	if w.reg.entries[b.ID] == nil && w.reg.poison[b.ID] == "" {
+		w.reg.entries[b.ID] = b.Entry
+		w.mark(MarkForeignStored)
+		w.tr.line("%s stores %s, a valid entry nobody wrote (corruption of an unsigned entry)", n.id, w.tr.namer(b.ID))
+	}
+}
