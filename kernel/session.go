@@ -36,12 +36,14 @@ type session struct {
 	stats     SyncStats
 	stalls    int // answers in a row that made no progress (progressed)
 	// named are the IDs our last SyncTree gave as held (tips and have-set);
-	// cursor is the last resume cursor received; stream asks the next
-	// SyncTree to stream from the start (a resume cursor of 0), because a
-	// diff answer cut at the limits brought nothing new.
-	named  []entry.ID
-	cursor *uint64
-	stream bool
+	// cursor is the last resume cursor received. seen are the latest
+	// entries (at most IDsMax) of diff answers cut at the limits that
+	// brought nothing new, named in the next SyncTree; redundant counts
+	// such answers in a row (see requestSync).
+	named     []entry.ID
+	cursor    *uint64
+	seen      []entry.ID
+	redundant int
 	// asking is set while a SyncTree of this session is unanswered: a
 	// streamed bootstrap asks for the next batch before the last is stored.
 	asking    bool
@@ -156,6 +158,10 @@ func (ss *session) onHandshake(m *Machine, msg Message) {
 	}
 }
 
+// redundantMax is how many diff answers in a row may bring only entries we
+// held before a session asks the peer to stream its tree instead.
+const redundantMax = 3
+
 // requestSync sends SyncTree with our tips and, to a v1 peer, a have-set:
 // the peer's tips remembered from the last exchange, or a frontier sample
 // of our history on first contact, so the peer can place what we hold.
@@ -170,9 +176,9 @@ func (ss *session) requestSync(m *Machine) {
 	}
 	if p.version >= ProtocolV1 {
 		msg.Resume = ss.cont.Resume
-		if ss.stream && msg.Resume == nil {
-			// NB: the peer cannot place our history, so its diff starts
-			// with entries we hold, and asking again gets the same ones:
+		if ss.redundant >= redundantMax && msg.Resume == nil {
+			// NB: the peer cannot place our history, so its diff keeps
+			// sending entries we hold, more than naming them can exclude:
 			// its stream in insertion order, by cursor, always advances.
 			msg.Resume = new(uint64)
 		}
@@ -206,6 +212,14 @@ func (ss *session) haveSet(m *Machine, t *tree, p *peer, tips []entry.ID) []entr
 	for _, room := range []int{m.cfg.FrontierMax, m.cfg.FrontierMax + len(tips)} {
 		if len(have) == 0 && ss.cont.Resume == nil {
 			add(t.dag.Frontier(room))
+		}
+	}
+	// A diff answer cut at the limits that brought only entries we held
+	// continues after them if we name them: the next diff leaves them and
+	// their ancestors out (deepest first, within IDsMax).
+	for i := len(ss.seen) - 1; i >= 0 && len(have) < m.cfg.Wire.IDsMax; i-- {
+		if id := ss.seen[i]; !isTip[id] && !slices.Contains(have, id) {
+			have = append(have, id)
 		}
 	}
 	return have

@@ -53,7 +53,7 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	} else {
 		ss.stalls++
 	}
-	ss.stream = ss.cont.More && ss.cont.Resume == nil && res.stored == 0
+	ss.noteRedundant(m, blobs, res)
 	if ss.cont.More && ss.cont.Resume != nil && ss.stalls < 2 && ss.failure == "" {
 		// A streamed bootstrap: ask for the next batch now, so the network
 		// and the peer work while this batch goes to the store. The cursor,
@@ -63,12 +63,27 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	ss.waitWrites(m, res.writes)
 }
 
+// noteRedundant counts a diff answer cut at the limits that stored
+// nothing, and keeps its entries to name in the next request.
+func (ss *session) noteRedundant(m *Machine, blobs []Blob, res ingestResult) {
+	if !ss.cont.More || ss.cont.Resume != nil || res.stored > 0 {
+		ss.redundant, ss.seen = 0, nil
+		return
+	}
+	ss.redundant++
+	for _, b := range blobs {
+		ss.seen = append(ss.seen, b.ID)
+	}
+	ss.seen = ss.seen[max(0, len(ss.seen)-m.cfg.Wire.IDsMax):]
+}
+
 // progressed reports whether an answer moved the sync on: it stored
 // something, advanced the resume cursor, or sent entries that our request
 // did not name as held. Entries we had but did not name are progress too:
 // a peer that cannot place our history sends them, and the next request
-// asks for its stream instead (requestSync). Two answers in a row without
-// progress are a peer that keeps saying "more" and gives nothing.
+// names them or asks for the peer's stream (requestSync). Two answers in a
+// row without progress are a peer that keeps saying "more" and gives
+// nothing.
 func (ss *session) progressed(blobs []Blob, res ingestResult) bool {
 	if res.stored > 0 {
 		return true

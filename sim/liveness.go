@@ -108,13 +108,14 @@ func (w *world) liveTick() {
 // must not do: move entries of tree, or sync more than its relations
 // repair. NB: a tree with more tips than Wire.IDsMax is the one tolerated
 // exception: a message names at most IDsMax tips (kernel wireTips), so a
-// repair cannot tell that the peer holds what lies under the others and
-// pushes it again, a bounded waste that is counted (MarkTipsOverWire).
+// repair cannot tell the peer what lies under the others, and re-sends it
+// (or streams the tree): a limit of the protocol, counted apart
+// (MarkTipsOverWire), not a fault of this run.
 func (w *world) countQuiet(n *node, tree entry.ID, what string, moved bool) {
 	if w.phase != phaseQuiet || !w.live.counting {
 		return
 	}
-	if set := n.acked[tree]; moved && set != nil && len(set.tips) > n.cfg.Wire.IDsMax {
+	if set := n.acked[tree]; set != nil && len(set.tips) > n.cfg.Wire.IDsMax {
 		w.mark(MarkTipsOverWire)
 		return
 	}

@@ -116,12 +116,15 @@ func (w *world) notice(n *node, no kernel.Notice) {
 // what moves during the quiet window.
 func (w *world) markMessage(n *node, env kernel.Envelope) {
 	if w.phase == phaseQuiet {
-		_, get := env.Msg.(kernel.GetEntries)
-		_, sync := env.Msg.(kernel.SyncTree)
-		if blobs := messageBlobs(env.Msg); len(blobs) > 0 {
-			w.countQuiet(n, blobs[0].Entry.TreeID(blobs[0].ID), kernel.DescribeEnvelope(n.id, env, w.tr.namer), true)
-		} else if sync || get {
-			w.countQuiet(n, entry.ID{}, "", false)
+		switch m := env.Msg.(type) {
+		case kernel.SyncTree:
+			w.countQuiet(n, m.TreeID, "", false)
+		case kernel.GetEntries:
+			w.countQuiet(n, m.TreeID, "", false)
+		default:
+			if blobs := messageBlobs(env.Msg); len(blobs) > 0 {
+				w.countQuiet(n, blobs[0].Entry.TreeID(blobs[0].ID), kernel.DescribeEnvelope(n.id, env, w.tr.namer), true)
+			}
 		}
 	}
 	switch m := env.Msg.(type) {
