@@ -95,6 +95,9 @@ func (m *Machine) restoreRelation(rec RelationRecord) error {
 // persistRelation writes r's durable part. NB: it goes in its own Write with
 // no tree, which the store applies like any other.
 func (m *Machine) persistRelation(r *relation) {
+	if canaryRetryNotPersisted {
+		return
+	}
 	s := m.nextSeq()
 	m.writes[s] = &pendingWrite{}
 	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Relations: []RelationRecord{r.record()}})

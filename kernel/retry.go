@@ -42,7 +42,11 @@ func backoffTicks(rng *prng, ticksMin, ticksMax uint64, attempt int) uint64 {
 		panic(fmt.Sprintf("kernel: assertion failed: backoff(%d, %d, %d)", ticksMin, ticksMax, attempt))
 	}
 	ceiling := ticksMax
-	if shift := attempt; shift < 63 && ticksMin<<shift>>shift == ticksMin {
+	shift := attempt
+	if canaryOffByOneBackoff {
+		shift++
+	}
+	if shift < 63 && ticksMin<<shift>>shift == ticksMin {
 		ceiling = min(ticksMax, ticksMin<<shift)
 	}
 	delay := max(ticksMin, ceiling/2+rng.below(ceiling-ceiling/2+1))

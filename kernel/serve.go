@@ -211,6 +211,10 @@ func (m *Machine) serveSendEntries(ev Received, msg SendEntries) {
 	res := m.ingest(ev.From, entry.ID{}, nil, msg.Entries)
 	pr := &pushReply{req: ev.Req, to: ev.From, version: ev.Version, entries: len(msg.Entries),
 		count: res.stored + res.orphaned + res.redundant, pending: map[Seq]bool{}}
+	if canaryAnnounceBeforePersisted {
+		pr.finish(m) // acknowledged before its writes are durable
+		return
+	}
 	for _, s := range res.writes {
 		pr.pending[s] = true
 		m.writes[s].replies = append(m.writes[s].replies, pr)

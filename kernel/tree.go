@@ -146,7 +146,7 @@ func (m *Machine) ingest(from PeerID, want entry.ID, only map[entry.ID]bool, blo
 			m.notify(Notice{Kind: NoticeEntryRejected, Peer: from, Tree: want, ID: raw.ID, Err: err.Error()})
 			continue
 		}
-		if t.held(b.ID) || (batches[t.root] != nil && batches[t.root].in[b.ID]) {
+		if (t.held(b.ID) && !canaryApplyTwice) || (batches[t.root] != nil && batches[t.root].in[b.ID]) {
 			res.redundant++
 			continue
 		}
@@ -156,7 +156,7 @@ func (m *Machine) ingest(from PeerID, want entry.ID, only map[entry.ID]bool, blo
 			batches[t.root] = bt
 			order = append(order, t.root)
 		}
-		if bt.ready(b.Entry) {
+		if canarySkipParentCheck || bt.ready(b.Entry) {
 			bt.add(m, b)
 			continue
 		}
@@ -264,7 +264,11 @@ func (m *Machine) write(t *tree, blobs []Blob, refs []localRef) Seq {
 		t.inflight[b.ID] = s
 	}
 	m.writes[s] = &pendingWrite{tree: t.root, blobs: blobs, refs: refs}
-	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Tree: t.root, Blobs: blobs})
+	effect := blobs
+	if canaryForgetPersistTip {
+		effect = blobs[:len(blobs)-1]
+	}
+	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Tree: t.root, Blobs: effect})
 	return s
 }
 

@@ -21,6 +21,7 @@ var (
 	flagProfile = flag.String("sim.profile", "small", "profile: small, adversarial, large")
 	flagDisable = flag.String("sim.disable", "", "fault kinds to turn off, comma-separated")
 	flagTrace   = flag.Bool("sim.trace", false, "print the readable trace of -sim.seed")
+	flagStop    = flag.Bool("sim.stopfirst", false, "stop a campaign at its first failing seed and report it (the canary job)")
 )
 
 // TestSim runs a campaign of seeds (or one seed with -sim.seed), each
@@ -41,6 +42,10 @@ func TestSim(t *testing.T) {
 			t.Fatalf("-sim.seed: %v", err)
 		}
 		runOne(t, base, seed)
+		return
+	}
+	if *flagStop {
+		runUntilFailure(t, base, *flagFirst, *flagSeeds)
 		return
 	}
 	jobs := regressions(t)
