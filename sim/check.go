@@ -36,6 +36,8 @@ const (
 	chkRefusal
 	chkWire
 	chkRestart
+	chkPushAck
+	chkRelations
 	chkConvergence
 	chkQuiescence
 	chkCount
@@ -62,16 +64,18 @@ var checkerTable = [chkCount]checker{
 	chkRefusal:     {"refusal", 0, "safety", "only faulty input is refused, and a refusal leaves no effect"},
 	chkWire:        {"wire", 0, "safety", "every message a machine emits encodes, and decodes unless damaged"},
 	chkRestart:     {"restart", 0, "safety", "kernel.New accepts every state a store gives back"},
+	chkPushAck:     {"push-ack", 4, "safety", "an Ack or Count to SendEntries leaves only once the pushed entries its step wrote are in the store"},
+	chkRelations:   {"relations", 4, "safety", "at every boot: each relation the machine showed before the crash has its record, once the writes issued by then completed"},
 	chkConvergence: {"convergence", 10, "liveness", "after the final heal every node holds the union of the stores within ConvergeTicks"},
 	chkQuiescence:  {"quiescence", 11, "liveness", "then, with no sync asked: no entry moves, only repair syncs (bounded), and every retry has ended (12)"},
 }
 
 // The hook lists. Order is the order checks run in; the first failure wins.
 var (
-	stepChecks   = []func(*world, *stepInfo){checkTips, checkRetry, checkCorruptRead, checkDupReply}
+	stepChecks   = []func(*world, *stepInfo){checkTips, checkRetry, checkCorruptRead, checkDupReply, observeRelations}
 	applyChecks  = []func(*world, *disk, entry.ID, kernel.Blob){checkIntegrity, checkClosure}
-	bootChecks   = []func(*world, *node){checkDurability, checkBootTips}
-	answerChecks = []func(*world, *node, *inbound, kernel.Envelope){checkDiff}
+	bootChecks   = []func(*world, *node){checkDurability, checkRelationsKept, checkBootTips}
+	answerChecks = []func(*world, *node, *inbound, kernel.Envelope){checkDiff, checkPushAck}
 )
 
 func (w *world) failf(id checkID, n *node, format string, args ...any) {

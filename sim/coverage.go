@@ -54,6 +54,8 @@ const (
 	MarkFlushed                        // a FlushAsked finished (NoticeFlushed)
 	MarkRelationRestored               // a machine restarted with relation records
 	MarkTipsOverWire                   // a tree had more tips than Wire.IDsMax after convergence
+	MarkPushAckDurable                 // a SendEntries answer was judged with entries written for it
+	MarkRelationKept                   // a restart was judged with relations that had to survive
 	markCount
 )
 
@@ -98,6 +100,8 @@ var markTable = [markCount]markSpec{
 	MarkFlushed:            {"flushed", false},
 	MarkRelationRestored:   {"relation-restored", false},
 	MarkTipsOverWire:       {"tips-over-wire", false},
+	MarkPushAckDurable:     {"push-ack-durable", false},
+	MarkRelationKept:       {"relation-kept", false},
 }
 
 func (m Mark) String() string {

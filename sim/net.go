@@ -50,6 +50,7 @@ type inbound struct {
 	msg     kernel.Message
 	version uint32
 	tips    []entry.ID // the server's acknowledged tips of the tree at receipt
+	ack     pushAck    // for checkPushAck
 }
 
 type link struct {
@@ -346,6 +347,7 @@ func (net *network) receiveRequest(dst *node, p *packet) *stepInfo {
 		o = fromTainted
 	}
 	s := dst.step(kernel.Received{From: net.peerID(p.from), Req: req, Version: version, Msg: msg}, o)
+	w.afterReceipt(in, s)
 	if s.errs[0] != nil {
 		delete(net.reqs, req)
 		net.failSoon(p.ex, "request refused")

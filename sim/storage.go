@@ -24,7 +24,8 @@ type disk struct {
 	relations []kernel.RelationRecord // the latest record of each relation
 	log       []kernel.Write          // applied writes: new entries, relation records
 	pending   []*pendingWrite
-	busy      int64 // completions are FIFO: the device is busy until then
+	rel       relWatch // for checkRelationsKept
+	busy      int64    // completions are FIFO: the device is busy until then
 }
 
 // crashOnWriteBp is the chance that a node with crashes on crashes right
@@ -35,6 +36,7 @@ const crashOnWriteBp = 1000
 type pendingWrite struct {
 	w    kernel.Write
 	inc  int
+	ord  int // 1 for the first write this store was given, across restarts
 	done bool
 }
 
@@ -91,7 +93,8 @@ func (d *disk) submit(writes []kernel.Write) {
 		if len(wr.Blobs) > 0 {
 			w.countQuiet(n, wr.Tree, "writes "+describeIDs(blobIDs(wr.Blobs), w.tr.namer), true)
 		}
-		pw := &pendingWrite{w: wr, inc: n.inc}
+		d.rel.submitted++
+		pw := &pendingWrite{w: wr, inc: n.inc, ord: d.rel.submitted}
 		d.pending = append(d.pending, pw)
 		w.q.push(d.schedule(), func() { d.complete(pw) })
 	}
@@ -109,6 +112,8 @@ func (d *disk) complete(pw *pendingWrite) {
 	failed := w.roll(w.r[streamStorage], FaultPersistError, n)
 	if !failed {
 		d.apply(pw.w)
+	} else {
+		d.rel.failed(pw.w.Relations)
 	}
 	n.deliver(pw.inc, func() {
 		if failed {
@@ -140,6 +145,7 @@ func (d *disk) apply(wr kernel.Write) {
 	for _, rec := range wr.Relations {
 		d.relations = upsertRelation(d.relations, rec)
 	}
+	d.rel.applied(wr.Relations)
 	for _, b := range wr.Blobs {
 		if d.has(b.ID) {
 			continue
@@ -207,6 +213,7 @@ func (d *disk) crash() {
 	n, w := d.n, d.n.w
 	r := w.r[streamStorage]
 	pending := d.pending
+	d.rel.crashed(d)
 	d.pending, d.busy = nil, w.now
 	n.torn = false
 	tornAt := r.between(1, max(1, len(pending)-1))
@@ -251,6 +258,7 @@ func (d *disk) staleRestore() {
 // rollback keeps the first keep writes of the log.
 func (d *disk) rollback(keep int) {
 	log := d.log[:keep]
+	d.rel.seen = nil // records may be gone with the rest: nothing is judged at this boot
 	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
 	for _, wr := range log {
 		d.apply(wr)
