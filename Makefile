@@ -10,7 +10,7 @@ PROFILE   ?= small
 CROSSDIR  := kernel/entry/testdata/crosscheck
 STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
 
-.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-seed sim-adversarial fuzz-smoke fuzz crosscheck bench golden ci
+.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-seed sim-adversarial sim-canary fuzz-smoke fuzz crosscheck bench golden ci
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -69,7 +69,10 @@ sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PR
 sim-adversarial: ## the adversarial profile (lost fsync, stale restore): failures it causes are reported as expected
 	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=1000 -sim.profile=adversarial
 
+sim-canary: ## planted kernel bugs (build tags canary_*): each must fail the simulator within SEEDS=1000 seeds
+	SEEDS=$(if $(filter command line,$(origin SEEDS)),$(SEEDS),1000) PROFILE=$(PROFILE) GO=$(GO) ./scripts/canary.sh
+
 golden: ## regenerate golden files, then review git diff
 	$(GO) test ./kernel/... -rewrite
 
-ci: fmt-check vet lint tidy-check test race sim fuzz-smoke crosscheck ## everything CI runs
+ci: fmt-check vet lint tidy-check test race sim sim-canary fuzz-smoke crosscheck ## everything CI runs

@@ -56,7 +56,7 @@ var checkerTable = [chkCount]checker{
 	chkClosure:     {"closure", 2, "safety", "every blob a store applies has its parents stored; roots only as their own tree"},
 	chkTips:        {"tips", 3, "safety", "after every step and boot: Status tips and counts = maxima of the acknowledged store, from scratch"},
 	chkDurability:  {"durability", 4, "safety", "at every boot and NoticeCommitted: every acknowledged entry is in the store (not in the adversarial profile)"},
-	chkIdempotence: {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused"},
+	chkIdempotence: {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused; no entry is written twice"},
 	chkDiff:        {"diff", 6, "safety", "every complete SyncTree/GetEntries answer holds all the asker lacks; no false 'missing'"},
 	chkRetry:       {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp"},
 	chkApproval:    {"approval", 8, "n/a", "not applicable yet: the kernel has no approvals"},

@@ -90,6 +90,7 @@ func (d *disk) submit(writes []kernel.Write) {
 		})
 	}
 	for _, wr := range writes {
+		checkRewrite(w, n, wr)
 		if len(wr.Blobs) > 0 {
 			w.countQuiet(n, wr.Tree, "writes "+describeIDs(blobIDs(wr.Blobs), w.tr.namer), true)
 		}
