@@ -6,6 +6,7 @@ SHELL := /usr/bin/env bash
 GO        ?= go
 FUZZTIME  ?= 5s
 SEEDS     ?= 10000
+CANARY_SEEDS ?= 1000
 PROFILE   ?= small
 CROSSDIR  := kernel/entry/testdata/crosscheck
 STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
@@ -69,8 +70,8 @@ sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PR
 sim-adversarial: ## the adversarial profile (lost fsync, stale restore): failures it causes are reported as expected
 	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=1000 -sim.profile=adversarial
 
-sim-canary: ## planted kernel bugs (build tags canary_*): each must fail the simulator within SEEDS=1000 seeds
-	SEEDS=$(if $(filter command line,$(origin SEEDS)),$(SEEDS),1000) PROFILE=$(PROFILE) GO=$(GO) ./scripts/canary.sh
+sim-canary: ## planted kernel bugs (build tags canary_*): each must fail the simulator within CANARY_SEEDS (1000) seeds
+	SEEDS=$(CANARY_SEEDS) PROFILE=$(PROFILE) GO=$(GO) ./scripts/canary.sh
 
 golden: ## regenerate golden files, then review git diff
 	$(GO) test ./kernel/... -rewrite
