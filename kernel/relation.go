@@ -95,7 +95,7 @@ func (m *Machine) restoreRelation(rec RelationRecord) error {
 // persistRelation writes r's durable part. NB: it goes in its own Write with
 // no tree, which the store applies like any other.
 func (m *Machine) persistRelation(r *relation) {
-	if canaryRetryNotPersisted {
+	if canaryRetryNotPersisted { // a planted bug: see canary_retry_not_persisted.go
 		return
 	}
 	s := m.nextSeq()

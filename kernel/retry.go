@@ -43,7 +43,7 @@ func backoffTicks(rng *prng, ticksMin, ticksMax uint64, attempt int) uint64 {
 	}
 	ceiling := ticksMax
 	shift := attempt
-	if canaryOffByOneBackoff {
+	if canaryOffByOneBackoff { // a planted bug: see canary_offbyone_backoff.go
 		shift++
 	}
 	if shift < 63 && ticksMin<<shift>>shift == ticksMin {

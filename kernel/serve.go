@@ -211,8 +211,8 @@ func (m *Machine) serveSendEntries(ev Received, msg SendEntries) {
 	res := m.ingest(ev.From, entry.ID{}, nil, msg.Entries)
 	pr := &pushReply{req: ev.Req, to: ev.From, version: ev.Version, entries: len(msg.Entries),
 		count: res.stored + res.orphaned + res.redundant, pending: map[Seq]bool{}}
-	if canaryAnnounceBeforePersisted {
-		pr.finish(m) // acknowledged before its writes are durable
+	if canaryAnnounceBeforePersisted { // a planted bug: see canary_announce_before_persisted.go
+		pr.finish(m)
 		return
 	}
 	for _, s := range res.writes {

@@ -146,6 +146,7 @@ func (m *Machine) ingest(from PeerID, want entry.ID, only map[entry.ID]bool, blo
 			m.notify(Notice{Kind: NoticeEntryRejected, Peer: from, Tree: want, ID: raw.ID, Err: err.Error()})
 			continue
 		}
+		// The canary* constants are false outside make sim-canary (canary_*.go).
 		if (t.held(b.ID) && !canaryApplyTwice) || (batches[t.root] != nil && batches[t.root].in[b.ID]) {
 			res.redundant++
 			continue
@@ -265,7 +266,7 @@ func (m *Machine) write(t *tree, blobs []Blob, refs []localRef) Seq {
 	}
 	m.writes[s] = &pendingWrite{tree: t.root, blobs: blobs, refs: refs}
 	effect := blobs
-	if canaryForgetPersistTip {
+	if canaryForgetPersistTip { // a planted bug: see canary_forget_persist_tip.go
 		effect = blobs[:len(blobs)-1]
 	}
 	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Tree: t.root, Blobs: effect})

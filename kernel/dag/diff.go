@@ -50,6 +50,7 @@ func (d *DAG) missing(from, have []Node) ([]Node, int) {
 	}
 	var out []Node
 	popped := 0
+	// canaryDiffLeft is 0 outside make sim-canary (canary_offbyone_diff.go).
 	for len(w.heap) > 0 && w.fromOnly > canaryDiffLeft {
 		n := w.pop()
 		popped++
