@@ -33,6 +33,7 @@ type memStore struct {
 	meta      map[string][]byte
 	relations map[[2]string]kernel.RelationRecord
 	relOrder  [][2]string
+	floor     int64 // the kernel's nonce floor
 }
 
 func newMemStore() *memStore {
@@ -51,6 +52,7 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 		}
 	}
 	for _, w := range writes {
+		s.floor = max(s.floor, w.NonceFloorMs)
 		for _, rec := range w.Relations {
 			key := [2]string{string(rec.Peer), string(rec.Tree.Bytes())}
 			if _, ok := s.relations[key]; !ok {
@@ -93,13 +95,14 @@ func (s *memStore) State() (kernel.State, error) {
 	for _, root := range s.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range s.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: s.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, s.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}
 	for _, key := range s.relOrder {
 		st.Relations = append(st.Relations, s.relations[key])
 	}
+	st.NonceFloorMs = s.floor
 	return st, nil
 }
 

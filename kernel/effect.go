@@ -35,6 +35,9 @@ type Write struct {
 	// Relations are records of background-sync relations to upsert (in a
 	// Write with no tree and no blobs).
 	Relations []RelationRecord
+	// NonceFloorMs, when non-zero, is the new durable nonce floor (in a
+	// Write with no tree and no blobs; see nonces.go).
+	NonceFloorMs int64
 }
 
 // Read asks the store for entries of Tree by ID. Answer: Loaded or LoadFailed.

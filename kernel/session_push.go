@@ -46,6 +46,12 @@ func (ss *session) loadedPush(m *Machine, blobs []Blob, failure string) {
 		return
 	}
 	p := m.peers[ss.key.peer]
+	if t := m.trees[ss.key.tree]; t == nil || !m.mayPush(t, p) {
+		// NB: checked here, where entries leave, not when the push was
+		// planned: the settings may have changed while entries loaded.
+		ss.fail(m, fmt.Sprintf("not pushing: peer key %s may not read tree %s", p.key, ss.key.tree))
+		return
+	}
 	n := fit(p.version, blobs, m.budget(0))
 	ids, bytes := make([]entry.ID, n), 0
 	for i := range n {

@@ -22,6 +22,7 @@ type disk struct {
 	order     map[entry.ID][]entry.ID // per tree, in applied order
 	roots     []entry.ID
 	relations []kernel.RelationRecord // the latest record of each relation
+	floor     int64                   // the nonce floor
 	log       []kernel.Write          // applied writes: new entries, relation records
 	pending   []*pendingWrite
 	busy      int64 // completions are FIFO: the device is busy until then
@@ -136,7 +137,8 @@ func (d *disk) dropPending(pw *pendingWrite) {
 // every new blob.
 func (d *disk) apply(wr kernel.Write) {
 	w := d.n.w
-	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations}
+	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloorMs: wr.NonceFloorMs}
+	d.floor = max(d.floor, wr.NonceFloorMs)
 	for _, rec := range wr.Relations {
 		d.relations = upsertRelation(d.relations, rec)
 	}
@@ -153,7 +155,7 @@ func (d *disk) apply(wr kernel.Write) {
 		d.order[wr.Tree] = append(d.order[wr.Tree], b.ID)
 		applied.Blobs = append(applied.Blobs, b)
 	}
-	if len(applied.Blobs)+len(applied.Relations) > 0 {
+	if len(applied.Blobs)+len(applied.Relations) > 0 || applied.NonceFloorMs != 0 {
 		d.log = append(d.log, applied)
 	}
 }
@@ -252,6 +254,7 @@ func (d *disk) staleRestore() {
 func (d *disk) rollback(keep int) {
 	log := d.log[:keep]
 	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
+	d.floor = 0
 	for _, wr := range log {
 		d.apply(wr)
 	}
@@ -266,11 +269,12 @@ func (d *disk) state() kernel.State {
 	for _, root := range d.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range d.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: d.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, d.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), d.relations...)
+	st.NonceFloorMs = d.floor
 	return st
 }
 

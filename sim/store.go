@@ -12,6 +12,7 @@ type MemStore struct {
 	blobs     map[entry.ID]kernel.Blob
 	roots     []entry.ID // trees in creation order
 	relations []kernel.RelationRecord
+	floor     int64 // the nonce floor
 }
 
 // NewMemStore returns an empty store.
@@ -22,6 +23,7 @@ func NewMemStore() *MemStore {
 // Apply makes a write durable. Entries already stored are skipped, so a
 // write applied twice changes nothing the second time.
 func (s *MemStore) Apply(w kernel.Write) {
+	s.floor = max(s.floor, w.NonceFloorMs)
 	for _, rec := range w.Relations {
 		s.relations = upsertRelation(s.relations, rec)
 	}
@@ -58,11 +60,12 @@ func (s *MemStore) State() kernel.State {
 	for _, root := range s.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range s.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: s.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, s.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), s.relations...)
+	st.NonceFloorMs = s.floor
 	return st
 }
 

@@ -61,6 +61,11 @@ func (a *applier) write(w *kernel.Write) error {
 	if err := a.relations(w.Relations); err != nil {
 		return err
 	}
+	if w.NonceFloorMs != 0 {
+		if err := a.tx.Bucket(bucketMeta).Put(keyNonceFloor, u64(uint64(w.NonceFloorMs))); err != nil {
+			return err
+		}
+	}
 	var t *treeAppend
 	for i := range w.Blobs {
 		b := &w.Blobs[i]
@@ -82,7 +87,7 @@ func (a *applier) write(w *kernel.Write) error {
 				return err
 			}
 		}
-		if err := a.put(t, key, b, e.Tree.Parents); err != nil {
+		if err := a.put(t, key, b, e); err != nil {
 			return fmt.Errorf("store: persist entry %s: %w", b.ID, err)
 		}
 	}
@@ -96,14 +101,25 @@ func (a *applier) write(w *kernel.Write) error {
 }
 
 // put stores one new entry and appends it to t's order.
-func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, parents []entry.ID) error {
+func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, e *entry.Entry) error {
 	// NB: bbolt keeps key and value until the commit; Data is read-only
 	// by the kernel's contract, so it is not copied.
 	if err := a.entries.Put(key, b.Data); err != nil {
 		return err
 	}
-	if err := t.order.Put(u64(t.count), encodeRecord(b.ID, parents)); err != nil {
+	if err := t.order.Put(u64(t.count), encodeRecord(b.ID, e.Tree.Parents)); err != nil {
 		return err
+	}
+	if ie := kernel.IndexedOf(b.ID, e); ie.Settings != nil {
+		// The tree's permissions are rebuilt from these at restart,
+		// which reads no entry body.
+		sb, err := t.bucket.CreateBucketIfNotExists(bucketSettings)
+		if err == nil {
+			err = sb.Put(u64(t.count), append(ie.Signer[:len(ie.Signer):len(ie.Signer)], ie.Settings...))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	t.count++
 	a.added[b.ID] = true

@@ -17,8 +17,14 @@ var (
 	// bucketRelations holds the kernel's background-sync relations: key
 	// peer 0x00 tree-ID, value the JSON of the record's other fields.
 	bucketRelations = []byte("relations")
-	keySchema       = []byte("schema")
-	keyCount        = []byte("count")
+	// bucketSettings, inside a tree's bucket, holds the _settings data of
+	// its entries that have some: key the order number, value the signing
+	// key (32 bytes) then the data. The kernel rebuilds permissions from it.
+	bucketSettings = []byte("settings")
+	keySchema      = []byte("schema")
+	keyCount       = []byte("count")
+	// keyNonceFloor in meta is the kernel's durable nonce floor (u64 ms).
+	keyNonceFloor = []byte("nonce_floor")
 )
 
 // schemaVersion is the layout this package writes and reads.

@@ -30,6 +30,13 @@ func (s *Store) State() (kernel.State, error) {
 			}
 			st.Trees = append(st.Trees, ts)
 		}
+		if v := tx.Bucket(bucketMeta).Get(keyNonceFloor); v != nil {
+			floor, err := readU64(v)
+			if err != nil {
+				return fmt.Errorf("%w: nonce floor: %v", ErrCorrupt, err)
+			}
+			st.NonceFloorMs = int64(floor)
+		}
 		st.Relations, err = s.relations(tx)
 		return err
 	})
@@ -65,7 +72,21 @@ func (s *Store) treeState(tx *bolt.Tx, root entry.ID) (kernel.TreeState, error) 
 	if seq != count {
 		return kernel.TreeState{}, s.corruptTree(root, seq, fmt.Errorf("%d records, count says %d", seq, count))
 	}
-	return ts, nil
+	sb := tx.Bucket(bucketTrees).Bucket(root.Bytes()).Bucket(bucketSettings)
+	if sb == nil {
+		return ts, nil
+	}
+	err = sb.ForEach(func(k, v []byte) error {
+		at, err := readU64(k)
+		if err != nil || at >= count || len(v) < len(entry.PublicKey{}) {
+			return s.corruptTree(root, at, fmt.Errorf("settings record %x", k))
+		}
+		ie := &ts.Entries[at]
+		ie.Signer = entry.PublicKey(v[:len(ie.Signer)])
+		ie.Settings = bytes.Clone(v[len(ie.Signer):])
+		return nil
+	})
+	return ts, err
 }
 
 // treeIndex returns the order bucket and count of tree, or ErrCorrupt if
