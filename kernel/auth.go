@@ -74,6 +74,15 @@ func SignRequest(key entry.PrivateKey, server entry.PublicKey, tree entry.ID, ti
 	return RequestAuth{Key: key.Public(), TimestampMs: timestampMs, Nonce: append([]byte(nil), nonce...), Signature: key.Sign(msg)}
 }
 
+// SignAuth makes the auth of any request that carries one (SyncTree,
+// GetEntries, SendEntries sent as PushEntries) for server with key. The
+// message's own fields are bound: set them before signing.
+func SignAuth(key entry.PrivateKey, server entry.PublicKey, msg Message, timestampMs uint64, nonce []byte) *RequestAuth {
+	domain, tree, ids := authFields(msg)
+	sig := key.Sign(requestBytes(domain, server, tree, ids, timestampMs, nonce))
+	return &RequestAuth{Key: key.Public(), TimestampMs: timestampMs, Nonce: append([]byte(nil), nonce...), Signature: sig}
+}
+
 // nonceBytes is the only nonce size accepted (the reference's clients send
 // 32; its server does not check, PROTOCOL.md 12.4).
 const nonceBytes = 32

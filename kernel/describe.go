@@ -55,8 +55,14 @@ func DescribeMessage(msg Message, n Namer) string {
 	case IncrementalResponse:
 		return fmt.Sprintf("Incremental[%s tips=%s entries=%s%s]", n.id(m.TreeID), n.ids(m.TheirTips), n.blobs(m.MissingEntries), describeCont(m.Continuation))
 	case SendEntries:
+		if m.Auth != nil {
+			return fmt.Sprintf("PushEntries[%s %s signed]", n.id(m.TreeID), n.blobs(m.Entries))
+		}
 		return "SendEntries" + n.blobs(m.Entries)
 	case GetEntries:
+		if m.Auth != nil {
+			return fmt.Sprintf("GetEntries[%s %s signed]", n.id(m.TreeID), n.ids(m.IDs))
+		}
 		return fmt.Sprintf("GetEntries[%s %s]", n.id(m.TreeID), n.ids(m.IDs))
 	case EntriesResponse:
 		return fmt.Sprintf("Entries[%s %s missing=%s]", n.id(m.TreeID), n.blobs(m.Entries), n.ids(m.Missing))
@@ -102,6 +108,10 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 			for _, rec := range w.Relations {
 				fmt.Fprintf(&b, "Persist %s seq=%d relation %s %s dirty=%t attempts=%d gave-up=%t\n", self, w.Seq, rec.Peer, n.id(rec.Tree), rec.Dirty, rec.Attempts, rec.GaveUp)
 			}
+			continue
+		}
+		if w.NonceFloorMs != 0 {
+			fmt.Fprintf(&b, "Persist %s seq=%d nonce-floor=%d\n", self, w.Seq, w.NonceFloorMs)
 			continue
 		}
 		fmt.Fprintf(&b, "Persist %s seq=%d %s %s\n", self, w.Seq, n.id(w.Tree), n.blobs(w.Blobs))

@@ -54,7 +54,7 @@ var writePerm = access.PermWrite(^uint32(0))
 
 // refusal texts, the reference's where it has one (PROTOCOL.md 4.2).
 const (
-	textAuthRequired = "Authentication required: this database is not world-readable; sign the request with a key it grants"
+	textAuthRequired = "Authentication required: this database does not let everyone %s it; sign the request with a key it grants"
 	textAuthFailed   = "Authentication failed: "
 	textDenied       = "Permission denied: "
 )
@@ -68,15 +68,19 @@ func (m *Machine) authorize(settings *access.Settings, root entry.ID, need acces
 	if settings.Open(need) {
 		return "", false
 	}
+	verb := "read"
+	if need.Level >= access.Write {
+		verb = "write"
+	}
 	auth := requestAuthOf(msg)
 	if auth == nil {
-		return textAuthRequired, false
+		return fmt.Sprintf(textAuthRequired, verb), false
 	}
 	if err := m.verifyAuth(auth, msg); err != nil {
 		return textAuthFailed + err.Error(), false
 	}
 	if !settings.Can(auth.Key, need) {
-		return fmt.Sprintf("%skey %s does not hold %v on %s", textDenied, auth.Key, need, root), false
+		return fmt.Sprintf("%skey %s may not %s tree %s", textDenied, auth.Key, verb, root), false
 	}
 	return m.spendNonce(auth)
 }

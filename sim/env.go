@@ -25,6 +25,10 @@ type Env struct {
 	reqID kernel.ReqID
 	ref   kernel.Ref
 	nowMs int64
+	// lastInjected is the last message inject put on the wire (replay);
+	// nonce counts injected request auths.
+	lastInjected *flight
+	nonce        int
 	out   *strings.Builder
 	t     testing.TB // the running test, for argument parsing
 
