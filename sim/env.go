@@ -29,8 +29,8 @@ type Env struct {
 	// nonce counts injected request auths.
 	lastInjected *flight
 	nonce        int
-	out   *strings.Builder
-	t     testing.TB // the running test, for argument parsing
+	out          *strings.Builder
+	t            testing.TB // the running test, for argument parsing
 
 	// Programmatic use (api.go): notices seen, wire counters, trace hash.
 	notices []NodeNotice
