@@ -2,6 +2,7 @@ package eidsync
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/eidsync/eidsync/kernel"
@@ -34,6 +35,7 @@ type memStore struct {
 	relations map[[2]string]kernel.RelationRecord
 	relOrder  [][2]string
 	floor     int64 // the kernel's nonce floor
+	approvals []kernel.ApprovalRequest
 }
 
 func newMemStore() *memStore {
@@ -53,6 +55,7 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 	}
 	for _, w := range writes {
 		s.floor = max(s.floor, w.NonceFloorMs)
+		s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
 		for _, rec := range w.Relations {
 			key := [2]string{string(rec.Peer), string(rec.Tree.Bytes())}
 			if _, ok := s.relations[key]; !ok {
@@ -103,6 +106,7 @@ func (s *memStore) State() (kernel.State, error) {
 		st.Relations = append(st.Relations, s.relations[key])
 	}
 	st.NonceFloorMs = s.floor
+	st.Approvals = slices.Clone(s.approvals)
 	return st, nil
 }
 

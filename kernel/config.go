@@ -46,6 +46,7 @@ type Config struct {
 	AuthWindowMs uint64 // a request auth's timestamp must be within this of the driver's clock
 	AuthLeaseMs  uint64 // how far past need the durable nonce floor is raised
 	NoncesMax    int    // request auths remembered within the window
+	ApprovalsMax int    // bootstrap requests remembered, pending or decided
 }
 
 // DefaultConfig returns limits suited to a node serving a few hundred peers
@@ -73,6 +74,7 @@ func DefaultConfig() Config {
 		AuthWindowMs:        60_000,
 		AuthLeaseMs:         10_000,
 		NoncesMax:           65_536,
+		ApprovalsMax:        1024,
 	}
 }
 
@@ -88,7 +90,7 @@ func (c Config) Validate() error {
 		{"RequestsInflightMax", c.RequestsInflightMax}, {"WantsInflightMax", c.WantsInflightMax},
 		{"OrphansMax", c.OrphansMax}, {"RoundsMax", c.RoundsMax}, {"FrontierMax", c.FrontierMax},
 		{"RelationsMax", c.RelationsMax}, {"RetryAttemptsMax", c.RetryAttemptsMax},
-		{"NoncesMax", c.NoncesMax},
+		{"NoncesMax", c.NoncesMax}, {"ApprovalsMax", c.ApprovalsMax},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {

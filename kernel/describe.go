@@ -110,6 +110,16 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 			}
 			continue
 		}
+		if len(w.Approvals) > 0 {
+			for _, a := range w.Approvals {
+				status := a.Status.String()
+				if a.Status == 0 {
+					status = "deleted"
+				}
+				fmt.Fprintf(&b, "Persist %s seq=%d approval %s %s\n", self, w.Seq, a.ID, status)
+			}
+			continue
+		}
 		if w.NonceFloorMs != 0 {
 			fmt.Fprintf(&b, "Persist %s seq=%d nonce-floor=%d\n", self, w.Seq, w.NonceFloorMs)
 			continue
@@ -143,6 +153,9 @@ func DescribeNotice(self PeerID, no Notice, n Namer) string {
 	if no.Kind == NoticeSyncDone || no.Kind == NoticeSyncFailed {
 		st := no.Stats
 		s += fmt.Sprintf(" requests=%d pulled=%d pushed=%d redundant=%d", st.Requests, st.Pulled, st.Pushed, st.Redundant)
+	}
+	if no.Pending != "" {
+		s += " pending=" + no.Pending
 	}
 	if no.Err != "" {
 		s += fmt.Sprintf(" err=%q", no.Err)

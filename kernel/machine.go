@@ -34,6 +34,7 @@ type Machine struct {
 	relations map[sessionKey]*relation
 	flushes   []*flush
 	nonces    nonceMemory
+	approvals approvals
 
 	ready Ready
 }
@@ -46,6 +47,8 @@ type State struct {
 	Relations []RelationRecord // the latest record of each relation
 	// NonceFloorMs is the last durable nonce floor (nonces.go).
 	NonceFloorMs int64
+	// Approvals are the bootstrap-request records, oldest first.
+	Approvals []ApprovalRequest
 }
 
 // TreeState is one tree's stored entries, root first.
@@ -99,6 +102,7 @@ func New(cfg Config, restored State) (*Machine, error) {
 			return nil, err
 		}
 	}
+	m.restoreApprovals(restored.Approvals)
 	for _, rec := range restored.Relations {
 		if err := m.restoreRelation(rec); err != nil {
 			return nil, err
@@ -152,6 +156,8 @@ func (m *Machine) Step(ev Event) error {
 		err = m.syncAsked(ev)
 	case FlushAsked:
 		m.flushAsked(ev.Ref)
+	case Decide:
+		err = m.decide(ev)
 	default:
 		panic(fmt.Sprintf("kernel: assertion failed: unknown event %T", ev))
 	}

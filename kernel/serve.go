@@ -152,12 +152,24 @@ func (m *Machine) serveSyncTree(ev Received, msg SyncTree) {
 		m.reply(ev.From, ev.Req, ev.Version, treeNotFound(msg.TreeID))
 		return
 	}
-	if !m.gate(ev, t, readPerm) {
+	refusal, park := m.authorize(t.auth, t.root, readPerm, ev.Msg)
+	switch {
+	case park:
+		m.park(ev)
+		return
+	case refusal != "":
+		if !m.requestBootstrap(ev, t, msg) {
+			m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: refusal})
+		}
 		return
 	}
 	limit := m.cfg.Wire.EntriesMax
 	r := &pendingRead{kind: readServeSync, tree: t.root, req: ev.Req, to: ev.From, version: ev.Version,
 		bootstrap: len(msg.OurTips) == 0 && msg.Resume == nil, tips: m.wireTips(t)}
+	if msg.Auth != nil && !t.auth.Open(readPerm) {
+		granted := t.auth.Permission(msg.Auth.Key)
+		r.granted = &granted
+	}
 	have := knownNodes(t.dag, msg.OurTips, msg.Have)
 	var nodes []dag.Node
 	switch {

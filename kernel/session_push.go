@@ -94,7 +94,7 @@ func (ss *session) finish(m *Machine, n Notice) {
 		panic("kernel: assertion failed: session finished twice")
 	}
 	delete(m.sessions, ss.sid)
-	n.Peer, n.Tree, n.Stats = ss.key.peer, ss.key.tree, ss.stats
+	n.Peer, n.Tree, n.Stats, n.Pending = ss.key.peer, ss.key.tree, ss.stats, ss.pending
 	for _, ref := range ss.refs {
 		n.Ref = ref
 		m.notify(n)

@@ -23,6 +23,7 @@ func (ss *session) onSync(m *Machine, msg Message) {
 		ss.fail(m, "peer refused: "+resp.Message)
 		return
 	case BootstrapPending:
+		ss.pending = resp.RequestID
 		ss.fail(m, fmt.Sprintf("bootstrap pending manual approval (request %s)", resp.RequestID))
 		return
 	case BootstrapResponse:

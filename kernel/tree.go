@@ -64,6 +64,8 @@ type pendingWrite struct {
 	// this write completes.
 	sessions []uint64
 	replies  []*pushReply
+	// after runs when the write completes, with the failure or "".
+	after func(failure string)
 }
 
 // held reports whether id is stored, on its way to the store, or an orphan:
@@ -285,9 +287,12 @@ func (m *Machine) persisted(s Seq, failure string) error {
 		m.nonceFloorPersisted(failure)
 		return nil
 	}
+	if w.after != nil {
+		defer w.after(failure)
+	}
 	t := m.trees[w.tree]
 	if t == nil {
-		return nil // a relation record: nothing waits on it
+		return nil // a record with no tree (relation, approval)
 	}
 	for _, b := range w.blobs {
 		delete(t.inflight, b.ID)

@@ -105,6 +105,10 @@ func (e *Env) Handle(t testing.TB, d *datadriven.TestData) string {
 		err = e.handleDrop(d)
 	case "inject":
 		err = e.handleInject(d)
+	case "decide":
+		err = e.handleDecide(d)
+	case "requests":
+		err = e.handleRequests(d)
 	case "status":
 		err = e.handleStatus(d)
 	case "restart":

@@ -8,6 +8,7 @@ import (
 	"github.com/cockroachdb/datadriven"
 
 	"github.com/eidsync/eidsync/kernel"
+	"github.com/eidsync/eidsync/kernel/access"
 	"github.com/eidsync/eidsync/kernel/entry"
 )
 
@@ -118,6 +119,15 @@ func (e *Env) authRequest(d *datadriven.TestData, from, to kernel.PeerID) (kerne
 			}
 		case "signed":
 			signer = arg.Vals[0]
+		case "request":
+			p, err := access.ParsePermission(arg.Vals[0])
+			if err != nil {
+				return nil, err
+			}
+			st := msg.(kernel.SyncTree)
+			name := string(from)
+			st.RequestingKey, st.RequestingKeyName, st.RequestedPermission = e.keyOf(string(from)).Public(), &name, &p
+			msg = st
 		}
 	}
 	if st, ok := msg.(kernel.SyncTree); ok && tips != nil {

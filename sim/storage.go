@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
+	"slices"
 )
 
 // disk is a node's durable store, faulted at the Persist boundary
@@ -23,7 +24,8 @@ type disk struct {
 	roots     []entry.ID
 	relations []kernel.RelationRecord // the latest record of each relation
 	floor     int64                   // the nonce floor
-	log       []kernel.Write          // applied writes: new entries, relation records
+	approvals []kernel.ApprovalRequest
+	log       []kernel.Write // applied writes: new entries, relation records
 	pending   []*pendingWrite
 	busy      int64 // completions are FIFO: the device is busy until then
 }
@@ -137,8 +139,9 @@ func (d *disk) dropPending(pw *pendingWrite) {
 // every new blob.
 func (d *disk) apply(wr kernel.Write) {
 	w := d.n.w
-	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloorMs: wr.NonceFloorMs}
+	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloorMs: wr.NonceFloorMs, Approvals: wr.Approvals}
 	d.floor = max(d.floor, wr.NonceFloorMs)
+	d.approvals = kernel.ApplyApprovals(d.approvals, wr.Approvals)
 	for _, rec := range wr.Relations {
 		d.relations = upsertRelation(d.relations, rec)
 	}
@@ -155,7 +158,7 @@ func (d *disk) apply(wr kernel.Write) {
 		d.order[wr.Tree] = append(d.order[wr.Tree], b.ID)
 		applied.Blobs = append(applied.Blobs, b)
 	}
-	if len(applied.Blobs)+len(applied.Relations) > 0 || applied.NonceFloorMs != 0 {
+	if len(applied.Blobs)+len(applied.Relations)+len(applied.Approvals) > 0 || applied.NonceFloorMs != 0 {
 		d.log = append(d.log, applied)
 	}
 }
@@ -254,7 +257,7 @@ func (d *disk) staleRestore() {
 func (d *disk) rollback(keep int) {
 	log := d.log[:keep]
 	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
-	d.floor = 0
+	d.floor, d.approvals = 0, nil
 	for _, wr := range log {
 		d.apply(wr)
 	}
@@ -275,6 +278,7 @@ func (d *disk) state() kernel.State {
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), d.relations...)
 	st.NonceFloorMs = d.floor
+	st.Approvals = slices.Clone(d.approvals)
 	return st
 }
 

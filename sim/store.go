@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
+	"slices"
 )
 
 // MemStore is a durable store in memory: what a machine gets back after a
@@ -13,6 +14,7 @@ type MemStore struct {
 	roots     []entry.ID // trees in creation order
 	relations []kernel.RelationRecord
 	floor     int64 // the nonce floor
+	approvals []kernel.ApprovalRequest
 }
 
 // NewMemStore returns an empty store.
@@ -24,6 +26,7 @@ func NewMemStore() *MemStore {
 // write applied twice changes nothing the second time.
 func (s *MemStore) Apply(w kernel.Write) {
 	s.floor = max(s.floor, w.NonceFloorMs)
+	s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
 	for _, rec := range w.Relations {
 		s.relations = upsertRelation(s.relations, rec)
 	}
@@ -66,6 +69,7 @@ func (s *MemStore) State() kernel.State {
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), s.relations...)
 	st.NonceFloorMs = s.floor
+	st.Approvals = slices.Clone(s.approvals)
 	return st
 }
 

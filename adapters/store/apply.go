@@ -61,6 +61,9 @@ func (a *applier) write(w *kernel.Write) error {
 	if err := a.relations(w.Relations); err != nil {
 		return err
 	}
+	if err := a.approvals(w.Approvals); err != nil {
+		return err
+	}
 	if w.NonceFloorMs != 0 {
 		if err := a.tx.Bucket(bucketMeta).Put(keyNonceFloor, u64(uint64(w.NonceFloorMs))); err != nil {
 			return err
@@ -213,6 +216,36 @@ func (a *applier) relations(recs []kernel.RelationRecord) error {
 		}
 		val, _ := json.Marshal(relationValue{Dirty: rec.Dirty, Attempts: rec.Attempts, GaveUp: rec.GaveUp})
 		if err := bk.Put(relationKey(rec.Peer, rec.Tree), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// approvals upserts bootstrap-request records; one with only an ID deletes.
+func (a *applier) approvals(recs []kernel.ApprovalRequest) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	bk, err := a.tx.CreateBucketIfNotExists(bucketApprovals)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rec.ID == "" {
+			return fail(ErrRefused, nil, "store: persist approval: empty request ID")
+		}
+		if rec.Status == 0 {
+			if err := bk.Delete([]byte(rec.ID)); err != nil {
+				return err
+			}
+			continue
+		}
+		val, err := kernel.EncodeApproval(rec)
+		if err != nil {
+			return fail(ErrRefused, err, fmt.Sprintf("store: persist approval %s: %v", rec.ID, err))
+		}
+		if err := bk.Put([]byte(rec.ID), val); err != nil {
 			return err
 		}
 	}

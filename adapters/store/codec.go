@@ -23,6 +23,9 @@ var (
 	bucketSettings = []byte("settings")
 	keySchema      = []byte("schema")
 	keyCount       = []byte("count")
+	// bucketApprovals holds the kernel's bootstrap-request records: key
+	// the request ID, value kernel.EncodeApproval's bytes.
+	bucketApprovals = []byte("approvals")
 	// keyNonceFloor in meta is the kernel's durable nonce floor (u64 ms).
 	keyNonceFloor = []byte("nonce_floor")
 )

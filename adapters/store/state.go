@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -36,6 +38,9 @@ func (s *Store) State() (kernel.State, error) {
 				return fmt.Errorf("%w: nonce floor: %v", ErrCorrupt, err)
 			}
 			st.NonceFloorMs = int64(floor)
+		}
+		if st.Approvals, err = approvals(tx); err != nil {
+			return err
 		}
 		st.Relations, err = s.relations(tx)
 		return err
@@ -205,6 +210,28 @@ func (s *Store) relations(tx *bolt.Tx) ([]kernel.RelationRecord, error) {
 		}
 		out = append(out, kernel.RelationRecord{Peer: kernel.PeerID(peer), Tree: tree, Dirty: val.Dirty, Attempts: val.Attempts, GaveUp: val.GaveUp})
 		return nil
+	})
+	return out, err
+}
+
+// approvals reads the bootstrap-request records, oldest first (by the time
+// they were made, then ID: the kernel forgets the oldest decided first).
+func approvals(tx *bolt.Tx) ([]kernel.ApprovalRequest, error) {
+	bk := tx.Bucket(bucketApprovals)
+	if bk == nil {
+		return nil, nil
+	}
+	var out []kernel.ApprovalRequest
+	err := bk.ForEach(func(k, v []byte) error {
+		r, err := kernel.DecodeApproval(v)
+		if err != nil || r.ID != string(k) {
+			return fmt.Errorf("%w: approval record %q: %v", ErrCorrupt, k, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b kernel.ApprovalRequest) int {
+		return cmp.Or(cmp.Compare(a.AtMs, b.AtMs), cmp.Compare(a.ID, b.ID))
 	})
 	return out, err
 }
