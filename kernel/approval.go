@@ -223,6 +223,7 @@ func (m *Machine) decide(ev Decide) error {
 			m.notify(Notice{Kind: NoticeDecided, Ref: ev.Ref, Err: "storing the grant failed: " + failure})
 			return
 		}
+		m.committedLocally(t.root) // the grant travels like any local commit
 		m.recordDecision(ev.Ref, &decided)
 	}
 	return nil

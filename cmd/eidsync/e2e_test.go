@@ -166,13 +166,13 @@ func TestEndToEndSyncAndCrash(t *testing.T) {
 	a := serve(t, bin, filepath.Join(t.TempDir(), "a"))
 	b := serve(t, bin, filepath.Join(t.TempDir(), "b"))
 
-	tree := run(t, bin, "--data", a.dir, "db", "create", "e2e")
+	tree := run(t, bin, "--data", a.dir, "db", "create", "e2e", "--public", "read")
 	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "v", "--count", "1000")
 	run(t, bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", tree)
 	sameHistory(t, bin, a, b, tree, 1001)
 
 	// A 50 000-entry bootstrap, with B killed (SIGKILL) while it runs.
-	big := run(t, bin, "--data", a.dir, "db", "create", "big")
+	big := run(t, bin, "--data", a.dir, "db", "create", "big", "--public", "read")
 	run(t, bin, "--data", a.dir, "db", "put", "--tree", big, "--value", strings.Repeat("x", 190), "--count", "50000")
 	syncCmd := exec.Command(bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", big)
 	if err := syncCmd.Start(); err != nil {
@@ -210,7 +210,7 @@ func TestEndToEndBackgroundCatchUp(t *testing.T) {
 	fast := []string{"--retry-min", "200ms", "--retry-max", "1s", "--push-delay", "100ms"}
 	a := serve(t, bin, filepath.Join(t.TempDir(), "a"), fast...)
 	b := serve(t, bin, filepath.Join(t.TempDir(), "b"), fast...)
-	tree := run(t, bin, "--data", a.dir, "db", "create", "bg")
+	tree := run(t, bin, "--data", a.dir, "db", "create", "bg", "--public", "read")
 	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "before", "--count", "5")
 	run(t, bin, "--data", a.dir, "sync", "--peer", b.addr, "--tree", tree) // A now pushes to B on its own
 	sameHistory(t, bin, a, b, tree, 6)

@@ -39,7 +39,7 @@ func rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.data, "data", "", "data directory (required)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON for scripts")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(serveCommand(g), dbCommand(g), syncCommand(g), statusCommand(g))
+	root.AddCommand(serveCommand(g), dbCommand(g), syncCommand(g), statusCommand(g), requestsCommand(g))
 	return root
 }
 
