@@ -182,7 +182,9 @@ func (in *Instance) BootstrapRequests(ctx context.Context) ([]BootstrapRequest, 
 // ApproveRequest approves a pending request as this node's key, which must
 // be an admin of the database: the requester's key is granted what it
 // asked, clamped to this node's own permission. Its next sync succeeds.
-func (in *Instance) ApproveRequest(ctx context.Context, id string) error { return in.decide(ctx, id, true) }
+func (in *Instance) ApproveRequest(ctx context.Context, id string) error {
+	return in.decide(ctx, id, true)
+}
 
 // RejectRequest rejects a pending request; the same key asking again is
 // told it was rejected.
