@@ -183,6 +183,16 @@ func TestAttackRelationshipSpoofing(t *testing.T) {
 			t.Fatalf("peer %s has relations %+v", p.Peer, p.Relations)
 		}
 	}
+	// Exfiltration by invitation: A's own user syncs the database with a
+	// node whose key may not read it, which answers "Tree not found" (as
+	// any node lacking a tree does, inviting a push): A pushes nothing.
+	b, addrB := serving(t)
+	if _, err := a.SyncWithPeer(ctx, addrB, db.ID()); err == nil || !strings.Contains(err.Error(), "not pushing") {
+		t.Fatalf("sync with a non-reader: %v, want a refusal to push", err)
+	}
+	if _, err := b.OpenDatabase(ctx, db.ID()); err == nil {
+		t.Fatal("the non-reader received the private database")
+	}
 }
 
 // TestAttackUnauthenticatedPush (11.3): the reference stores whatever any
