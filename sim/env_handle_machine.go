@@ -51,6 +51,9 @@ func (e *Env) handleMachine(d *datadriven.TestData) error {
 		if d.HasArg("approvals-max") {
 			d.ScanArgs(e.t, "approvals-max", &cfg.ApprovalsMax)
 		}
+		if d.HasArg("nonces-max") {
+			d.ScanArgs(e.t, "nonces-max", &cfg.NoncesMax)
+		}
 		if d.HasArg("orphan-ticks") {
 			d.ScanArgs(e.t, "orphan-ticks", &cfg.OrphanTicksMax)
 		}
