@@ -34,7 +34,7 @@ type memStore struct {
 	meta      map[string][]byte
 	relations map[[2]string]kernel.RelationRecord
 	relOrder  [][2]string
-	floor     int64 // the kernel's nonce floor
+	floors    []kernel.NonceFloor
 	approvals []kernel.ApprovalRequest
 }
 
@@ -54,7 +54,7 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 		}
 	}
 	for _, w := range writes {
-		s.floor = max(s.floor, w.NonceFloorMs)
+		s.floors = kernel.ApplyNonceFloors(s.floors, w.NonceFloors)
 		s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
 		for _, rec := range w.Relations {
 			key := [2]string{string(rec.Peer), string(rec.Tree.Bytes())}
@@ -105,7 +105,7 @@ func (s *memStore) State() (kernel.State, error) {
 	for _, key := range s.relOrder {
 		st.Relations = append(st.Relations, s.relations[key])
 	}
-	st.NonceFloorMs = s.floor
+	st.NonceFloors = slices.Clone(s.floors)
 	st.Approvals = slices.Clone(s.approvals)
 	return st, nil
 }

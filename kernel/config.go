@@ -46,6 +46,7 @@ type Config struct {
 	AuthWindowMs uint64 // a request auth's timestamp must be within this of the driver's clock
 	AuthLeaseMs  uint64 // how far past need the durable nonce floor is raised
 	NoncesMax    int    // request auths remembered within the window
+	KeyFloorsMax int    // keys with a nonce floor of their own (nonces.go)
 	ApprovalsMax int    // bootstrap requests remembered, pending or decided
 }
 
@@ -74,6 +75,7 @@ func DefaultConfig() Config {
 		AuthWindowMs:        60_000,
 		AuthLeaseMs:         10_000,
 		NoncesMax:           65_536,
+		KeyFloorsMax:        4096,
 		ApprovalsMax:        1024,
 	}
 }
@@ -91,6 +93,7 @@ func (c Config) Validate() error {
 		{"OrphansMax", c.OrphansMax}, {"RoundsMax", c.RoundsMax}, {"FrontierMax", c.FrontierMax},
 		{"RelationsMax", c.RelationsMax}, {"RetryAttemptsMax", c.RetryAttemptsMax},
 		{"NoncesMax", c.NoncesMax}, {"ApprovalsMax", c.ApprovalsMax},
+		{"KeyFloorsMax", c.KeyFloorsMax},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {

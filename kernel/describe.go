@@ -120,8 +120,14 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 			}
 			continue
 		}
-		if w.NonceFloorMs != 0 {
-			fmt.Fprintf(&b, "Persist %s seq=%d nonce-floor=%d\n", self, w.Seq, w.NonceFloorMs)
+		if len(w.NonceFloors) > 0 {
+			for _, f := range w.NonceFloors {
+				who := "global"
+				if !f.Key.IsZero() {
+					who = shortKey(f.Key)
+				}
+				fmt.Fprintf(&b, "Persist %s seq=%d nonce-floor %s=%d\n", self, w.Seq, who, f.Ms)
+			}
 			continue
 		}
 		fmt.Fprintf(&b, "Persist %s seq=%d %s %s\n", self, w.Seq, n.id(w.Tree), n.blobs(w.Blobs))
@@ -184,4 +190,10 @@ func DescribeStatus(self PeerID, st Status, n Namer) string {
 		fmt.Fprintf(&b, "%s sessions=%d\n", self, st.Sessions)
 	}
 	return b.String()
+}
+
+// shortKey names a key by the end of its base64, enough to tell a few apart.
+func shortKey(k entry.PublicKey) string {
+	s := k.String()
+	return "key…" + s[len(s)-7:len(s)-1]
 }

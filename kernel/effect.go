@@ -35,9 +35,8 @@ type Write struct {
 	// Relations are records of background-sync relations to upsert (in a
 	// Write with no tree and no blobs).
 	Relations []RelationRecord
-	// NonceFloorMs, when non-zero, is the new durable nonce floor (in a
-	// Write with no tree and no blobs; see nonces.go).
-	NonceFloorMs int64
+	// NonceFloors are nonce-memory floors to upsert (nonces.go).
+	NonceFloors []NonceFloor
 	// Approvals are bootstrap-request records to upsert by ID; a record
 	// with only an ID deletes that record (approval.go).
 	Approvals []ApprovalRequest

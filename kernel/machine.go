@@ -45,8 +45,8 @@ type Machine struct {
 type State struct {
 	Trees     []TreeState
 	Relations []RelationRecord // the latest record of each relation
-	// NonceFloorMs is the last durable nonce floor (nonces.go).
-	NonceFloorMs int64
+	// NonceFloors are the durable nonce-memory floors (nonces.go).
+	NonceFloors []NonceFloor
 	// Approvals are the bootstrap-request records, oldest first.
 	Approvals []ApprovalRequest
 }
@@ -95,7 +95,7 @@ func New(cfg Config, restored State) (*Machine, error) {
 		inbound:   map[ReqID]bool{},
 		sessions:  map[uint64]*session{},
 		relations: map[sessionKey]*relation{},
-		nonces:    nonceMemory{seen: map[string]bool{}, floor: restored.NonceFloorMs, restored: restored.NonceFloorMs},
+		nonces:    newNonceMemory(restored.NonceFloors),
 	}
 	for _, ts := range restored.Trees {
 		if err := m.restoreTree(ts); err != nil {

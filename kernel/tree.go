@@ -283,10 +283,6 @@ func (m *Machine) persisted(s Seq, failure string) error {
 		return fmt.Errorf("%w: write %d", ErrUnknownSeq, s)
 	}
 	delete(m.writes, s)
-	if s == m.nonces.raiseSeq && m.nonces.raising != 0 {
-		m.nonceFloorPersisted(failure)
-		return nil
-	}
 	if w.after != nil {
 		defer w.after(failure)
 	}

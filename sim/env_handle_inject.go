@@ -22,6 +22,7 @@ import (
 //	inject p9 p1 raw                 the input, verbatim, as a request body
 //	{"Bogus":{}}
 //	inject p9 p1 synctree=t1 tips=(e1) signed=p9   a SyncTree (bootstrap without tips), with auth by p9's key
+//	inject p9 p1 synctree=t1 signed=p9 skew=30000  ... stamped by a clock 30 s ahead
 //	inject p9 p1 push=(e5) tree=t1 signed=p9       a v1 PushEntries naming tree t1, with auth
 //	inject p9 p1 replay                            the last injected message again, byte for byte
 //
@@ -89,6 +90,7 @@ func (e *Env) authRequest(d *datadriven.TestData, from, to kernel.PeerID) (kerne
 	var msg kernel.Message
 	var signer string
 	var tips []entry.ID
+	var skew int64 // the signer's clock runs this far ahead of the env's
 	for _, arg := range d.CmdArgs[2:] {
 		switch arg.Key {
 		case "synctree", "tree":
@@ -119,6 +121,10 @@ func (e *Env) authRequest(d *datadriven.TestData, from, to kernel.PeerID) (kerne
 			}
 		case "signed":
 			signer = arg.Vals[0]
+		case "skew":
+			var ms int64
+			d.ScanArgs(e.t, "skew", &ms)
+			skew = ms
 		case "request":
 			p, err := access.ParsePermission(arg.Vals[0])
 			if err != nil {
@@ -139,7 +145,7 @@ func (e *Env) authRequest(d *datadriven.TestData, from, to kernel.PeerID) (kerne
 	}
 	e.nonce++
 	nonce := sha256.Sum256([]byte(fmt.Sprint("sim nonce ", e.nonce)))
-	auth := kernel.SignAuth(e.keyOf(signer), e.keyOf(string(to)).Public(), msg, uint64(e.nowMs), nonce[:])
+	auth := kernel.SignAuth(e.keyOf(signer), e.keyOf(string(to)).Public(), msg, uint64(e.nowMs+skew), nonce[:])
 	switch m := msg.(type) {
 	case kernel.SyncTree:
 		m.Auth = auth

@@ -23,7 +23,7 @@ type disk struct {
 	order     map[entry.ID][]entry.ID // per tree, in applied order
 	roots     []entry.ID
 	relations []kernel.RelationRecord // the latest record of each relation
-	floor     int64                   // the nonce floor
+	floors    []kernel.NonceFloor
 	approvals []kernel.ApprovalRequest
 	log       []kernel.Write // applied writes: new entries, relation records
 	pending   []*pendingWrite
@@ -139,8 +139,8 @@ func (d *disk) dropPending(pw *pendingWrite) {
 // every new blob.
 func (d *disk) apply(wr kernel.Write) {
 	w := d.n.w
-	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloorMs: wr.NonceFloorMs, Approvals: wr.Approvals}
-	d.floor = max(d.floor, wr.NonceFloorMs)
+	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloors: wr.NonceFloors, Approvals: wr.Approvals}
+	d.floors = kernel.ApplyNonceFloors(d.floors, wr.NonceFloors)
 	d.approvals = kernel.ApplyApprovals(d.approvals, wr.Approvals)
 	for _, rec := range wr.Relations {
 		d.relations = upsertRelation(d.relations, rec)
@@ -158,7 +158,7 @@ func (d *disk) apply(wr kernel.Write) {
 		d.order[wr.Tree] = append(d.order[wr.Tree], b.ID)
 		applied.Blobs = append(applied.Blobs, b)
 	}
-	if len(applied.Blobs)+len(applied.Relations)+len(applied.Approvals) > 0 || applied.NonceFloorMs != 0 {
+	if len(applied.Blobs)+len(applied.Relations)+len(applied.Approvals)+len(applied.NonceFloors) > 0 {
 		d.log = append(d.log, applied)
 	}
 }
@@ -257,7 +257,7 @@ func (d *disk) staleRestore() {
 func (d *disk) rollback(keep int) {
 	log := d.log[:keep]
 	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
-	d.floor, d.approvals = 0, nil
+	d.floors, d.approvals = nil, nil
 	for _, wr := range log {
 		d.apply(wr)
 	}
@@ -277,7 +277,7 @@ func (d *disk) state() kernel.State {
 		st.Trees = append(st.Trees, ts)
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), d.relations...)
-	st.NonceFloorMs = d.floor
+	st.NonceFloors = slices.Clone(d.floors)
 	st.Approvals = slices.Clone(d.approvals)
 	return st
 }

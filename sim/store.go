@@ -13,7 +13,7 @@ type MemStore struct {
 	blobs     map[entry.ID]kernel.Blob
 	roots     []entry.ID // trees in creation order
 	relations []kernel.RelationRecord
-	floor     int64 // the nonce floor
+	floors    []kernel.NonceFloor
 	approvals []kernel.ApprovalRequest
 }
 
@@ -25,7 +25,7 @@ func NewMemStore() *MemStore {
 // Apply makes a write durable. Entries already stored are skipped, so a
 // write applied twice changes nothing the second time.
 func (s *MemStore) Apply(w kernel.Write) {
-	s.floor = max(s.floor, w.NonceFloorMs)
+	s.floors = kernel.ApplyNonceFloors(s.floors, w.NonceFloors)
 	s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
 	for _, rec := range w.Relations {
 		s.relations = upsertRelation(s.relations, rec)
@@ -68,7 +68,7 @@ func (s *MemStore) State() kernel.State {
 		st.Trees = append(st.Trees, ts)
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), s.relations...)
-	st.NonceFloorMs = s.floor
+	st.NonceFloors = slices.Clone(s.floors)
 	st.Approvals = slices.Clone(s.approvals)
 	return st
 }

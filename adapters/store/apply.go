@@ -64,10 +64,8 @@ func (a *applier) write(w *kernel.Write) error {
 	if err := a.approvals(w.Approvals); err != nil {
 		return err
 	}
-	if w.NonceFloorMs != 0 {
-		if err := a.tx.Bucket(bucketMeta).Put(keyNonceFloor, u64(uint64(w.NonceFloorMs))); err != nil {
-			return err
-		}
+	if err := a.nonceFloors(w.NonceFloors); err != nil {
+		return err
 	}
 	var t *treeAppend
 	for i := range w.Blobs {
@@ -246,6 +244,36 @@ func (a *applier) approvals(recs []kernel.ApprovalRequest) error {
 			return fail(ErrRefused, err, fmt.Sprintf("store: persist approval %s: %v", rec.ID, err))
 		}
 		if err := bk.Put([]byte(rec.ID), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nonceFloors upserts the kernel's nonce floors: key the public key (32
+// bytes, or empty for the global floor), value the u64 ms; 0 deletes.
+func (a *applier) nonceFloors(recs []kernel.NonceFloor) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	bk, err := a.tx.CreateBucketIfNotExists(bucketNonceFloors)
+	if err != nil {
+		return err
+	}
+	for _, f := range recs {
+		key := []byte{}
+		if !f.Key.IsZero() {
+			key = f.Key[:]
+		}
+		if f.Ms < 0 {
+			return fail(ErrRefused, nil, fmt.Sprintf("store: persist nonce floor %d: negative", f.Ms))
+		}
+		if f.Ms == 0 {
+			err = bk.Delete(append([]byte{'k'}, key...))
+		} else {
+			err = bk.Put(append([]byte{'k'}, key...), u64(uint64(f.Ms)))
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -26,8 +26,9 @@ var (
 	// bucketApprovals holds the kernel's bootstrap-request records: key
 	// the request ID, value kernel.EncodeApproval's bytes.
 	bucketApprovals = []byte("approvals")
-	// keyNonceFloor in meta is the kernel's durable nonce floor (u64 ms).
-	keyNonceFloor = []byte("nonce_floor")
+	// bucketNonceFloors holds the kernel's nonce floors: key 'k' then the
+	// public key (none for the global floor), value the u64 ms.
+	bucketNonceFloors = []byte("nonce_floors")
 )
 
 // schemaVersion is the layout this package writes and reads.

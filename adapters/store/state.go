@@ -32,12 +32,8 @@ func (s *Store) State() (kernel.State, error) {
 			}
 			st.Trees = append(st.Trees, ts)
 		}
-		if v := tx.Bucket(bucketMeta).Get(keyNonceFloor); v != nil {
-			floor, err := readU64(v)
-			if err != nil {
-				return fmt.Errorf("%w: nonce floor: %v", ErrCorrupt, err)
-			}
-			st.NonceFloorMs = int64(floor)
+		if st.NonceFloors, err = nonceFloors(tx); err != nil {
+			return err
 		}
 		if st.Approvals, err = approvals(tx); err != nil {
 			return err
@@ -232,6 +228,27 @@ func approvals(tx *bolt.Tx) ([]kernel.ApprovalRequest, error) {
 	})
 	slices.SortFunc(out, func(a, b kernel.ApprovalRequest) int {
 		return cmp.Or(cmp.Compare(a.AtMs, b.AtMs), cmp.Compare(a.ID, b.ID))
+	})
+	return out, err
+}
+
+// nonceFloors reads the kernel's nonce floors.
+func nonceFloors(tx *bolt.Tx) ([]kernel.NonceFloor, error) {
+	bk := tx.Bucket(bucketNonceFloors)
+	if bk == nil {
+		return nil, nil
+	}
+	var out []kernel.NonceFloor
+	err := bk.ForEach(func(k, v []byte) error {
+		ms, err := readU64(v)
+		if err != nil || len(k) == 0 || k[0] != 'k' || (len(k) != 1 && len(k) != 33) || ms == 0 || ms > 1<<62 {
+			return fmt.Errorf("%w: nonce floor record %x", ErrCorrupt, k)
+		}
+		var f kernel.NonceFloor
+		copy(f.Key[:], k[1:])
+		f.Ms = int64(ms)
+		out = append(out, f)
+		return nil
 	})
 	return out, err
 }
