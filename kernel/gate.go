@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel/access"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -107,6 +109,11 @@ func (m *Machine) mayPush(t *tree, p *peer) bool {
 	return p.handshaken && t.auth.Can(p.key, readPerm)
 }
 
+// mayWrite reports whether this node's key may push entries of t.
+func (m *Machine) mayWrite(t *tree) bool {
+	return t.auth.Open(writePerm) || t.auth.Can(m.cfg.DeviceKey.Public(), writePerm)
+}
+
 // signed returns msg with request auth for peer p, bound to the key p
 // proved in the handshake. Pushes and fetches are signed only when the tree
 // needs it here; a SyncTree always is, because the peer may hold newer
@@ -158,7 +165,7 @@ func treeOf(msg Message) entry.ID {
 func (m *Machine) sign(p *peer, msg Message) *RequestAuth {
 	nonce := make([]byte, nonceBytes)
 	m.authRNG.fill(nonce)
-	ts := uint64(max(m.nowMs, 0))
+	ts := uint64(max(m.nowMs, p.stampAfter+1, 0))
 	domain, tree, ids := authFields(msg)
 	sig := m.cfg.DeviceKey.Sign(requestBytes(domain, p.key, tree, ids, ts, nonce))
 	return &RequestAuth{Key: m.cfg.DeviceKey.Public(), TimestampMs: ts, Nonce: nonce, Signature: sig}
@@ -207,4 +214,14 @@ func (m *Machine) pushSettings(root entry.ID, blobs []Blob) *access.Settings {
 		}
 	}
 	return nil
+}
+
+// stampAfter reads the floor out of a refusal for a stamp below it.
+func stampAfter(msg string) (int64, bool) {
+	_, num, ok := strings.Cut(msg, textStampAfter)
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(num, 10, 64)
+	return v, err == nil && v > 0
 }

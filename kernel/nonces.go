@@ -27,6 +27,9 @@ import (
 // after a restart. They are bounded (KeyFloorsMax): the key with the lowest
 // floor is evicted into a global floor that every key not listed obeys.
 
+// textStampAfter precedes the floor a refused request must be stamped after.
+const textStampAfter = "the request is stamped before this node restarted; sign it with a timestamp after "
+
 // NonceFloor is a durable floor of the nonce memory: for Key, or for every
 // key not listed when Key is zero. A Write carrying one with Ms zero
 // deletes the key's floor.
@@ -87,7 +90,10 @@ func (m *Machine) spendNonce(auth *RequestAuth) (refusal string, park bool) {
 	}
 	switch {
 	case ts <= restored:
-		return textAuthFailed + "the request is stamped before this node restarted; sign a new one", false
+		// NB: the floor is told, so that a client whose clock stepped back
+		// can stamp past it at once (session.go) instead of waiting for
+		// its clock to catch up; it says nothing about other keys.
+		return fmt.Sprintf("%s%s%d", textAuthFailed, textStampAfter, restored), false
 	case nm.seen[k]:
 		return textAuthFailed + "this request auth was already used (replay)", false
 	case ts > nm.floorOf(auth.Key):

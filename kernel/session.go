@@ -49,6 +49,7 @@ type session struct {
 	// streamed bootstrap asks for the next batch before the last is stored.
 	asking    bool
 	pushedAll bool // the push finished: the peer holds all we hold
+	restamped bool // a request was signed again past the peer's nonce floor
 	// access and accessName ask the peer for approval (SyncAsked);
 	// pending is the request ID it answered with.
 	access     *Permission

@@ -11,7 +11,9 @@ import (
 // to push (we held nothing).
 func (ss *session) startPush(m *Machine) {
 	t := m.trees[ss.key.tree]
-	if ss.theirTips == nil || t == nil || t.dag.Len() == 0 {
+	if ss.theirTips == nil || t == nil || t.dag.Len() == 0 || !m.mayWrite(t) {
+		// NB: a node that may not write the tree (a reader) pushes
+		// nothing: the peer would refuse it, failing the sync.
 		ss.done(m)
 		return
 	}
@@ -69,6 +71,9 @@ func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
 		m.peers[ss.key.peer].stats.BytesOut += r.bytes
 		ss.pushNext(m)
 	case ErrorResponse:
+		if after, ok := stampAfter(resp.Message); ok {
+			m.peers[ss.key.peer].stampAfter = after // the retry stamps past it
+		}
 		ss.fail(m, "peer refused pushed entries: "+resp.Message)
 	default:
 		ss.fail(m, fmt.Sprintf("peer answered SendEntries with %T", msg))

@@ -54,6 +54,8 @@ const (
 	MarkFlushed                        // a FlushAsked finished (NoticeFlushed)
 	MarkRelationRestored               // a machine restarted with relation records
 	MarkTipsOverWire                   // a tree had more tips than Wire.IDsMax after convergence
+	MarkPrivateTree                    // a tree was made private: only some nodes may read it
+	MarkAuthRefused                    // a request was refused by a read or write gate
 	markCount
 )
 
@@ -98,6 +100,8 @@ var markTable = [markCount]markSpec{
 	MarkFlushed:            {"flushed", false},
 	MarkRelationRestored:   {"relation-restored", false},
 	MarkTipsOverWire:       {"tips-over-wire", false},
+	MarkPrivateTree:        {"private-tree", false},
+	MarkAuthRefused:        {"auth-refused", false},
 }
 
 func (m Mark) String() string {
