@@ -51,7 +51,7 @@ func source(b *testing.B) (*Instance, string, entry.ID, []kernel.Blob) {
 	b.Helper()
 	ctx := context.Background()
 	a, addr := benchNode(b, Options{InMemory: true})
-	db, err := a.CreateDatabase(ctx, "bench")
+	db, err := a.CreateDatabase(ctx, "bench", Public(PermRead))
 	if err != nil {
 		b.Fatal(err)
 	}

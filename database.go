@@ -12,6 +12,7 @@ import (
 	"slices"
 
 	"github.com/eidsync/eidsync/kernel"
+	"github.com/eidsync/eidsync/kernel/access"
 	"github.com/eidsync/eidsync/kernel/entry"
 )
 
@@ -21,14 +22,19 @@ type Database struct {
 	id entry.ID
 }
 
-// settings is what a root's _settings store holds.
+// settings is what a root's _settings store holds: the database's name
+// and its auth (package kernel/access).
 type settings struct {
-	Name string `json:"name"`
+	Name string          `json:"name"`
+	Auth *access.AuthDoc `json:"auth,omitempty"`
 }
 
 // CreateDatabase makes a new tree whose root, signed by the device key,
-// names it. The name is not unique; the ID is.
-func (in *Instance) CreateDatabase(ctx context.Context, name string) (*Database, error) {
+// names it. The name is not unique; the ID is. The database is private: the
+// device key is its admin, Admin(0), and no one else may read or write it
+// until granted (Database.Grant, or by approving a bootstrap request);
+// Public opens it to everyone at a level.
+func (in *Instance) CreateDatabase(ctx context.Context, name string, opts ...DatabaseOption) (*Database, error) {
 	if name == "" {
 		return nil, fmt.Errorf("%w: a database needs a name", ErrInvalidArgument)
 	}
@@ -36,7 +42,12 @@ func (in *Instance) CreateDatabase(ctx context.Context, name string) (*Database,
 	if _, err := rand.Read(entropy[:]); err != nil {
 		return nil, err
 	}
-	data, _ := json.Marshal(settings{Name: name})
+	auth := &access.AuthDoc{Keys: map[string]access.Grant{
+		in.key.Public().String(): {Name: "device", Permissions: PermAdmin(0), Status: access.Active}}}
+	for _, opt := range opts {
+		opt(auth)
+	}
+	data, _ := json.Marshal(settings{Name: name, Auth: auth})
 	e, err := entry.NewRoot(binary.LittleEndian.Uint64(entropy[:])).
 		Store(entry.StoreNode{Name: entry.StoreSettings, Data: data}).
 		SigKey(entry.SigKey{Hint: entry.KeyHint{PubKey: in.key.Public()}}).Build()
@@ -143,6 +154,9 @@ func (tx *Transaction) Set(store, key, value string) *Transaction {
 func (tx *Transaction) Commit(ctx context.Context) (entry.ID, error) {
 	if len(tx.bytes)+len(tx.docs) == 0 {
 		return entry.ID{}, fmt.Errorf("%w: empty transaction", ErrInvalidArgument)
+	}
+	if err := tx.db.need(ctx, writePerm, "write"); err != nil {
+		return entry.ID{}, err
 	}
 	b := entry.NewBuilder(tx.db.id).SigKey(entry.SigKey{Hint: entry.KeyHint{PubKey: tx.db.in.key.Public()}})
 	for _, name := range slices.Sorted(maps.Keys(tx.bytes)) {
@@ -296,6 +310,9 @@ const chainBatchMax = 4096
 // IDs once all are durable. The kernel writes them in a few large store
 // transactions instead of one per entry: the bulk path for imports.
 func (db *Database) AppendMany(ctx context.Context, store string, values [][]byte) ([]entry.ID, error) {
+	if err := db.need(ctx, writePerm, "write"); err != nil {
+		return nil, err
+	}
 	if store == "" || store[0] == '_' {
 		return nil, fmt.Errorf("%w: store name %q is empty or reserved", ErrInvalidArgument, store)
 	}

@@ -54,6 +54,10 @@ func (d *driver) run() {
 	defer close(d.done)
 	ticker := time.NewTicker(d.tick)
 	defer ticker.Stop()
+	// NB: the machine learns the time only from ticks, and signs requests
+	// with it: tick once now, so the first sync need not wait for one.
+	d.step(kernel.Tick{NowMs: time.Now().UnixMilli()})
+	d.flush()
 	for {
 		select {
 		case <-d.stop:

@@ -59,12 +59,25 @@ func TestQuickStart(t *testing.T) {
 	if _, err := db.NewTransaction().Put("blob", []byte{1, 2, 3}).Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The database is private: B asks for access, A's admin approves.
+	_, err = b.SyncWithPeer(ctx, addrA, db.ID(), eidsync.RequestAccess("b-laptop", eidsync.PermWrite(10)))
+	var pending *eidsync.BootstrapPendingError
+	if !errors.As(err, &pending) {
+		t.Fatalf("first sync: %v, want BootstrapPendingError", err)
+	}
+	reqs, err := a.BootstrapRequests(ctx)
+	if err != nil || len(reqs) != 1 || reqs[0].ID != pending.RequestID || reqs[0].Status != "Pending" {
+		t.Fatalf("requests on A: %+v %v", reqs, err)
+	}
+	if err := a.ApproveRequest(ctx, pending.RequestID); err != nil {
+		t.Fatal(err)
+	}
 	res, err := b.SyncWithPeer(ctx, addrA, db.ID())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Pulled != 3 {
-		t.Fatalf("pulled %d, want 3", res.Pulled)
+	if res.Pulled != 4 { // root, two commits, the grant
+		t.Fatalf("pulled %d, want 4", res.Pulled)
 	}
 	copyOnB, err := b.OpenDatabase(ctx, db.ID())
 	if err != nil {
@@ -83,7 +96,7 @@ func TestQuickStart(t *testing.T) {
 	}
 	ia, _ := db.Info(ctx)
 	ib, _ := copyOnB.Info(ctx)
-	if ia.Entries != 4 || ib.Entries != 4 || len(ia.Tips) != 1 || ia.Tips[0] != ib.Tips[0] {
+	if ia.Entries != 5 || ib.Entries != 5 || len(ia.Tips) != 1 || ia.Tips[0] != ib.Tips[0] {
 		t.Fatalf("A %+v B %+v", ia, ib)
 	}
 }
@@ -171,5 +184,52 @@ func TestDataDirLockedAndReopen(t *testing.T) {
 	info, _ := kept.Info(ctx)
 	if info.Entries != 4 || info.Name != "kept" || len(info.Tips) != 1 || info.Tips[0] != ids[2] {
 		t.Fatalf("after reopen: %+v", info)
+	}
+}
+
+// TestAccessControl: a private database refuses a stranger and a reader
+// what they may not do, each with a typed error, and Grant works.
+func TestAccessControl(t *testing.T) {
+	ctx := context.Background()
+	a, addrA := serving(t)
+	b, _ := serving(t)
+	db, err := a.CreateDatabase(ctx, "private")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serr *eidsync.SyncError
+	if _, err := b.SyncWithPeer(ctx, addrA, db.ID()); !errors.As(err, &serr) {
+		t.Fatalf("stranger sync: %v, want a SyncError (refused)", err)
+	}
+	bKey := b.ID()
+	if err := db.Grant(ctx, bKey, "b", eidsync.PermRead); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SyncWithPeer(ctx, addrA, db.ID()); err != nil {
+		t.Fatalf("reader sync: %v", err)
+	}
+	onB, _ := b.OpenDatabase(ctx, db.ID())
+	if _, err := onB.NewTransaction().Put("x", []byte("y")).Commit(ctx); !errors.Is(err, eidsync.ErrPermissionDenied) {
+		t.Fatalf("reader commit: %v, want ErrPermissionDenied", err)
+	}
+	if err := onB.Grant(ctx, bKey, "me", eidsync.PermAdmin(0)); !errors.Is(err, eidsync.ErrPermissionDenied) {
+		t.Fatalf("reader grant: %v, want ErrPermissionDenied", err)
+	}
+	acc, err := db.Access(ctx)
+	if err != nil || acc.Open || acc.Public != nil || len(acc.Keys) != 2 {
+		t.Fatalf("access: %+v %v", acc, err)
+	}
+	if err := a.ApproveRequest(ctx, "nope"); !errors.Is(err, eidsync.ErrRequestNotFound) {
+		t.Fatalf("approve unknown: %v", err)
+	}
+	if _, err := b.SyncWithPeer(ctx, addrA, db.ID(), eidsync.RequestAccess("", eidsync.PermRead)); !errors.Is(err, eidsync.ErrInvalidArgument) {
+		t.Fatalf("RequestAccess without a name: %v", err)
+	}
+	pub, err := a.CreateDatabase(ctx, "public", eidsync.Public(eidsync.PermRead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SyncWithPeer(ctx, addrA, pub.ID()); err != nil {
+		t.Fatalf("public sync: %v", err)
 	}
 }

@@ -19,7 +19,28 @@ var (
 	ErrUnknownDatabase = errors.New("eidsync: database not found")
 	// ErrInvalidArgument is returned for a malformed argument (empty name, bad ID).
 	ErrInvalidArgument = errors.New("eidsync: invalid argument")
+	// ErrPermissionDenied is returned when this node's key lacks the
+	// permission a call needs on a database (writing, granting, approving).
+	ErrPermissionDenied = errors.New("eidsync: permission denied")
+	// ErrRequestNotFound is returned for an unknown bootstrap request ID.
+	ErrRequestNotFound = errors.New("eidsync: bootstrap request not found")
+	// ErrRequestDecided is returned when deciding a request already decided.
+	ErrRequestDecided = errors.New("eidsync: bootstrap request already decided")
 )
+
+// BootstrapPendingError is a sync whose bootstrap waits for an admin of the
+// database on the peer to approve this node's key: run the same sync again
+// once approved. RequestID names the request there.
+type BootstrapPendingError struct {
+	Peer      string
+	Tree      entry.ID
+	RequestID string
+}
+
+func (e *BootstrapPendingError) Error() string {
+	return fmt.Sprintf("eidsync: access to %s on %s waits for approval: request %s (an admin there runs `eidsync requests approve %s`)",
+		e.Tree, e.Peer, e.RequestID, e.RequestID)
+}
 
 // SyncError is a sync that did not finish: the peer was unreachable,
 // refused, or answered something unusable. Reason is the kernel's account.

@@ -209,7 +209,11 @@ type SyncResult struct {
 // SyncWithPeer syncs one database with the peer at address, both ways,
 // and returns when done. address is "host:port" for the first registered
 // transport, or "name://host:port".
-func (in *Instance) SyncWithPeer(ctx context.Context, address string, tree entry.ID) (SyncResult, error) {
+//
+// A database the peer does not let this node's key read is refused; with
+// RequestAccess, a refused bootstrap instead queues a request for an admin
+// there to approve, and the error is a *BootstrapPendingError.
+func (in *Instance) SyncWithPeer(ctx context.Context, address string, tree entry.ID, opts ...SyncOption) (SyncResult, error) {
 	if address == "" || tree.IsZero() {
 		return SyncResult{}, fmt.Errorf("%w: SyncWithPeer needs an address and a database ID", ErrInvalidArgument)
 	}
@@ -220,13 +224,23 @@ func (in *Instance) SyncWithPeer(ctx context.Context, address string, tree entry
 	if !on {
 		return SyncResult{}, ErrSyncDisabled
 	}
+	ask := kernel.SyncAsked{Peer: kernel.PeerID(address), Tree: tree}
+	for _, opt := range opts {
+		if err := opt(&ask); err != nil {
+			return SyncResult{}, err
+		}
+	}
 	n, err := in.d.await(ctx, func(_ *driver, ref kernel.Ref) (kernel.Event, error) {
-		return kernel.SyncAsked{Ref: ref, Peer: kernel.PeerID(address), Tree: tree}, nil
+		ask.Ref = ref
+		return ask, nil
 	})
 	if err != nil {
 		return SyncResult{}, err
 	}
 	res := SyncResult{Requests: n.Stats.Requests, Pulled: n.Stats.Pulled, Pushed: n.Stats.Pushed, Redundant: n.Stats.Redundant}
+	if n.Pending != "" {
+		return res, &BootstrapPendingError{Peer: address, Tree: tree, RequestID: n.Pending}
+	}
 	if n.Kind != kernel.NoticeSyncDone {
 		return res, &SyncError{Peer: address, Tree: tree, Reason: n.Err}
 	}

@@ -2,6 +2,7 @@ package eidsync
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/eidsync/eidsync/kernel"
@@ -33,6 +34,8 @@ type memStore struct {
 	meta      map[string][]byte
 	relations map[[2]string]kernel.RelationRecord
 	relOrder  [][2]string
+	floors    []kernel.NonceFloor
+	approvals []kernel.ApprovalRequest
 }
 
 func newMemStore() *memStore {
@@ -51,6 +54,8 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 		}
 	}
 	for _, w := range writes {
+		s.floors = kernel.ApplyNonceFloors(s.floors, w.NonceFloors)
+		s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
 		for _, rec := range w.Relations {
 			key := [2]string{string(rec.Peer), string(rec.Tree.Bytes())}
 			if _, ok := s.relations[key]; !ok {
@@ -93,13 +98,15 @@ func (s *memStore) State() (kernel.State, error) {
 	for _, root := range s.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range s.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: s.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, s.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}
 	for _, key := range s.relOrder {
 		st.Relations = append(st.Relations, s.relations[key])
 	}
+	st.NonceFloors = slices.Clone(s.floors)
+	st.Approvals = slices.Clone(s.approvals)
 	return st, nil
 }
 

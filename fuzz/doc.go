@@ -24,7 +24,10 @@
 // JSON of an entry of exactly EntryBytesMax must decode.
 //
 // FuzzWire (kernel wire messages) and FuzzDiff (kernel/dag against a
-// reachability oracle) are described in their own files.
+// reachability oracle) are described in their own files, as are the
+// security targets in auth_fuzz_test.go: FuzzRequestAuth (request auth
+// verifies exactly when untampered and fresh) and FuzzHandshake (handshake
+// decoding, and no signature over bytes a caller chose).
 //
 // go test -fuzz takes one package and one target per run, so run each target
 // with an anchored name:

@@ -21,13 +21,42 @@ const requestAuthDomain = "eidetica/sync/tree-request/v1"
 // bytes) and the nonce. Tips are normalized here, as the server does before
 // it verifies.
 func RequestAuthBytes(server entry.PublicKey, tree entry.ID, tips []entry.ID, timestampMs uint64, nonce []byte) []byte {
+	return requestBytes(requestAuthDomain, server, tree, tips, timestampMs, nonce)
+}
+
+// The v1 requests that carry auth sign the same layout under their own
+// domains, so that no signature made for one kind of request verifies as
+// another: a GetEntries auth names IDs to fetch, a push the IDs it carries.
+const (
+	getEntriesAuthDomain  = "eidsync/sync/get-entries/v1"
+	pushEntriesAuthDomain = "eidsync/sync/push-entries/v1"
+)
+
+// authFields returns what msg's auth signs besides the server, time and nonce.
+func authFields(msg Message) (domain string, tree entry.ID, ids []entry.ID) {
+	switch msg := msg.(type) {
+	case SyncTree:
+		return requestAuthDomain, msg.TreeID, msg.OurTips
+	case GetEntries:
+		return getEntriesAuthDomain, msg.TreeID, msg.IDs
+	case SendEntries:
+		ids = make([]entry.ID, len(msg.Entries))
+		for i, b := range msg.Entries {
+			ids[i] = b.ID
+		}
+		return pushEntriesAuthDomain, msg.TreeID, ids
+	}
+	panic(fmt.Sprintf("kernel: assertion failed: %T carries no request auth", msg))
+}
+
+func requestBytes(domain string, server entry.PublicKey, tree entry.ID, tips []entry.ID, timestampMs uint64, nonce []byte) []byte {
 	sorted := entry.SortIDs(append([]entry.ID(nil), tips...))
 	var out []byte
 	field := func(b []byte) {
 		out = binary.BigEndian.AppendUint64(out, uint64(len(b)))
 		out = append(out, b...)
 	}
-	field([]byte(requestAuthDomain))
+	field([]byte(domain))
 	field([]byte(server.String()))
 	field([]byte(tree.String()))
 	field(binary.BigEndian.AppendUint64(nil, uint64(len(sorted))))
@@ -45,6 +74,15 @@ func SignRequest(key entry.PrivateKey, server entry.PublicKey, tree entry.ID, ti
 	return RequestAuth{Key: key.Public(), TimestampMs: timestampMs, Nonce: append([]byte(nil), nonce...), Signature: key.Sign(msg)}
 }
 
+// SignAuth makes the auth of any request that carries one (SyncTree,
+// GetEntries, SendEntries sent as PushEntries) for server with key. The
+// message's own fields are bound: set them before signing.
+func SignAuth(key entry.PrivateKey, server entry.PublicKey, msg Message, timestampMs uint64, nonce []byte) *RequestAuth {
+	domain, tree, ids := authFields(msg)
+	sig := key.Sign(requestBytes(domain, server, tree, ids, timestampMs, nonce))
+	return &RequestAuth{Key: key.Public(), TimestampMs: timestampMs, Nonce: append([]byte(nil), nonce...), Signature: sig}
+}
+
 // nonceBytes is the only nonce size accepted (the reference's clients send
 // 32; its server does not check, PROTOCOL.md 12.4).
 const nonceBytes = 32
@@ -54,6 +92,16 @@ const nonceBytes = 32
 // nowMs. It does not spend the nonce; the caller does, once the request is
 // accepted, so that a replay is refused.
 func VerifyRequest(auth *RequestAuth, server entry.PublicKey, tree entry.ID, tips []entry.ID, nowMs int64, windowMs uint64) error {
+	return verifyRequest(auth, requestAuthDomain, server, tree, tips, nowMs, windowMs)
+}
+
+// verifyAuth checks the auth msg carries, for this machine, now.
+func (m *Machine) verifyAuth(auth *RequestAuth, msg Message) error {
+	domain, tree, ids := authFields(msg)
+	return verifyRequest(auth, domain, m.cfg.DeviceKey.Public(), tree, ids, m.nowMs, m.cfg.AuthWindowMs)
+}
+
+func verifyRequest(auth *RequestAuth, domain string, server entry.PublicKey, tree entry.ID, tips []entry.ID, nowMs int64, windowMs uint64) error {
 	switch {
 	case auth == nil:
 		return fmt.Errorf("%w: the request is not signed", ErrMalformed)
@@ -64,7 +112,7 @@ func VerifyRequest(auth *RequestAuth, server entry.PublicKey, tree entry.ID, tip
 	if nowMs < 0 || auth.TimestampMs > 1<<62 || age > int64(windowMs) || -age > int64(windowMs) {
 		return fmt.Errorf("%w: request timestamp %d is not within %d ms of %d", ErrMalformed, auth.TimestampMs, windowMs, nowMs)
 	}
-	if !auth.Key.Verify(RequestAuthBytes(server, tree, tips, auth.TimestampMs, auth.Nonce), auth.Signature) {
+	if !auth.Key.Verify(requestBytes(domain, server, tree, tips, auth.TimestampMs, auth.Nonce), auth.Signature) {
 		return fmt.Errorf("%w: request signature does not verify", ErrMalformed)
 	}
 	return nil

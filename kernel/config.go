@@ -41,6 +41,13 @@ type Config struct {
 	RetryTicksMin     uint64              // first retry of a failed sync
 	RetryTicksMax     uint64              // backoff ceiling
 	RetryAttemptsMax  int                 // failed syncs before giving up (until the next repair)
+
+	// Request auth (gate.go, nonces.go).
+	AuthWindowMs uint64 // a request auth's timestamp must be within this of the driver's clock
+	AuthLeaseMs  uint64 // how far past need the durable nonce floor is raised
+	NoncesMax    int    // request auths remembered within the window
+	KeyFloorsMax int    // keys with a nonce floor of their own (nonces.go)
+	ApprovalsMax int    // bootstrap requests remembered, pending or decided
 }
 
 // DefaultConfig returns limits suited to a node serving a few hundred peers
@@ -65,6 +72,11 @@ func DefaultConfig() Config {
 		RetryTicksMin:       10,
 		RetryTicksMax:       600,
 		RetryAttemptsMax:    20,
+		AuthWindowMs:        60_000,
+		AuthLeaseMs:         10_000,
+		NoncesMax:           65_536,
+		KeyFloorsMax:        4096,
+		ApprovalsMax:        1024,
 	}
 }
 
@@ -80,6 +92,8 @@ func (c Config) Validate() error {
 		{"RequestsInflightMax", c.RequestsInflightMax}, {"WantsInflightMax", c.WantsInflightMax},
 		{"OrphansMax", c.OrphansMax}, {"RoundsMax", c.RoundsMax}, {"FrontierMax", c.FrontierMax},
 		{"RelationsMax", c.RelationsMax}, {"RetryAttemptsMax", c.RetryAttemptsMax},
+		{"NoncesMax", c.NoncesMax}, {"ApprovalsMax", c.ApprovalsMax},
+		{"KeyFloorsMax", c.KeyFloorsMax},
 	}
 	for _, p := range positive {
 		if p.v <= 0 {
@@ -91,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: need 0 < RetryTicksMin <= RetryTicksMax, RepairTicks > 0 and PushDelayTicks > 0", ErrConfig)
 	case c.ProtocolMax > ProtocolV1:
 		return fmt.Errorf("%w: ProtocolMax %d is above %d", ErrConfig, c.ProtocolMax, ProtocolV1)
+	case c.AuthWindowMs == 0 || c.AuthLeaseMs == 0:
+		return fmt.Errorf("%w: AuthWindowMs and AuthLeaseMs must be positive", ErrConfig)
 	case c.OrphanTicksMax == 0 || c.RequestTicksMax == 0:
 		return fmt.Errorf("%w: OrphanTicksMax and RequestTicksMax must be positive", ErrConfig)
 	case c.Wire.Entry.EntryBytesMax*4+envelopeBytesMax > c.Wire.MessageBytesMax:

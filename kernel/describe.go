@@ -55,8 +55,14 @@ func DescribeMessage(msg Message, n Namer) string {
 	case IncrementalResponse:
 		return fmt.Sprintf("Incremental[%s tips=%s entries=%s%s]", n.id(m.TreeID), n.ids(m.TheirTips), n.blobs(m.MissingEntries), describeCont(m.Continuation))
 	case SendEntries:
+		if m.Auth != nil {
+			return fmt.Sprintf("PushEntries[%s %s signed]", n.id(m.TreeID), n.blobs(m.Entries))
+		}
 		return "SendEntries" + n.blobs(m.Entries)
 	case GetEntries:
+		if m.Auth != nil {
+			return fmt.Sprintf("GetEntries[%s %s signed]", n.id(m.TreeID), n.ids(m.IDs))
+		}
 		return fmt.Sprintf("GetEntries[%s %s]", n.id(m.TreeID), n.ids(m.IDs))
 	case EntriesResponse:
 		return fmt.Sprintf("Entries[%s %s missing=%s]", n.id(m.TreeID), n.blobs(m.Entries), n.ids(m.Missing))
@@ -104,6 +110,26 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 			}
 			continue
 		}
+		if len(w.Approvals) > 0 {
+			for _, a := range w.Approvals {
+				status := a.Status.String()
+				if a.Status == 0 {
+					status = "deleted"
+				}
+				fmt.Fprintf(&b, "Persist %s seq=%d approval %s %s\n", self, w.Seq, a.ID, status)
+			}
+			continue
+		}
+		if len(w.NonceFloors) > 0 {
+			for _, f := range w.NonceFloors {
+				who := "global"
+				if !f.Key.IsZero() {
+					who = shortKey(f.Key)
+				}
+				fmt.Fprintf(&b, "Persist %s seq=%d nonce-floor %s=%d\n", self, w.Seq, who, f.Ms)
+			}
+			continue
+		}
 		fmt.Fprintf(&b, "Persist %s seq=%d %s %s\n", self, w.Seq, n.id(w.Tree), n.blobs(w.Blobs))
 	}
 	for _, rd := range r.Load {
@@ -134,6 +160,9 @@ func DescribeNotice(self PeerID, no Notice, n Namer) string {
 		st := no.Stats
 		s += fmt.Sprintf(" requests=%d pulled=%d pushed=%d redundant=%d", st.Requests, st.Pulled, st.Pushed, st.Redundant)
 	}
+	if no.Pending != "" {
+		s += " pending=" + no.Pending
+	}
 	if no.Err != "" {
 		s += fmt.Sprintf(" err=%q", no.Err)
 	}
@@ -161,4 +190,10 @@ func DescribeStatus(self PeerID, st Status, n Namer) string {
 		fmt.Fprintf(&b, "%s sessions=%d\n", self, st.Sessions)
 	}
 	return b.String()
+}
+
+// shortKey names a key by the end of its base64, enough to tell a few apart.
+func shortKey(k entry.PublicKey) string {
+	s := k.String()
+	return "key…" + s[len(s)-7:len(s)-1]
 }

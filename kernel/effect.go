@@ -35,6 +35,11 @@ type Write struct {
 	// Relations are records of background-sync relations to upsert (in a
 	// Write with no tree and no blobs).
 	Relations []RelationRecord
+	// NonceFloors are nonce-memory floors to upsert (nonces.go).
+	NonceFloors []NonceFloor
+	// Approvals are bootstrap-request records to upsert by ID; a record
+	// with only an ID deletes that record (approval.go).
+	Approvals []ApprovalRequest
 }
 
 // Read asks the store for entries of Tree by ID. Answer: Loaded or LoadFailed.
@@ -57,9 +62,10 @@ const (
 	NoticeOrphanDropped                       // an orphan's parents never came (Tree, ID)
 	NoticeGaveUp                              // background sync of (Peer, Tree) stopped retrying (Err)
 	NoticeFlushed                             // a Flush finished (Ref; Err lists what failed)
+	NoticeDecided                             // a Decide finished (Ref, Tree; Err says why it was refused)
 )
 
-var noticeNames = [...]string{"?", "Committed", "CommitFailed", "SyncDone", "SyncFailed", "EntryRejected", "OrphanDropped", "GaveUp", "Flushed"}
+var noticeNames = [...]string{"?", "Committed", "CommitFailed", "SyncDone", "SyncFailed", "EntryRejected", "OrphanDropped", "GaveUp", "Flushed", "Decided"}
 
 func (k NoticeKind) String() string {
 	if int(k) < len(noticeNames) {
@@ -77,6 +83,9 @@ type Notice struct {
 	ID    entry.ID
 	Err   string
 	Stats SyncStats
+	// Pending is the request ID a peer gave when a bootstrap of Tree
+	// waits for its manual approval (NoticeSyncFailed).
+	Pending string
 }
 
 // SyncStats counts one sync's work.

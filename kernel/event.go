@@ -82,6 +82,11 @@ type SyncAsked struct {
 	Ref  Ref
 	Peer PeerID
 	Tree entry.ID
+	// Access, when set, asks the peer to approve this node's key for that
+	// permission, under the name AccessName, if a bootstrap is refused
+	// (PROTOCOL.md 4.2 case 1); the notice then carries the request ID.
+	Access     *Permission
+	AccessName string
 }
 
 // FlushAsked asks for every pending background push to run now. A

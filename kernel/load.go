@@ -34,7 +34,8 @@ type pendingRead struct {
 	// rangeStart is set when the answer streams nodes in insertion order
 	// from this cursor; the next cursor is rangeStart + entries sent.
 	rangeStart *dag.Node
-	missing    []entry.ID // GetEntries: IDs we do not have
+	missing    []entry.ID  // GetEntries: IDs we do not have
+	granted    *Permission // a bootstrap of a private tree: what the asker's key holds
 
 	session uint64 // readPush
 }
@@ -133,7 +134,8 @@ func (m *Machine) answerSync(r *pendingRead, blobs []Blob, failure string) {
 		}
 	}
 	if r.bootstrap {
-		m.reply(r.to, r.req, r.version, BootstrapResponse{TreeID: r.tree, RootEntry: blobs[0], AllEntries: blobs[1:n], Continuation: cont})
+		m.reply(r.to, r.req, r.version, BootstrapResponse{TreeID: r.tree, RootEntry: blobs[0], AllEntries: blobs[1:n],
+			KeyApproved: r.granted != nil, GrantedPermission: r.granted, Continuation: cont})
 		return
 	}
 	m.reply(r.to, r.req, r.version, IncrementalResponse{TreeID: r.tree, TheirTips: r.tips, MissingEntries: blobs[:n], Continuation: cont})

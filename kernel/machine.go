@@ -13,8 +13,11 @@ import (
 // Machine is the sync state machine of one node. It is not safe for
 // concurrent use: one driver goroutine owns it (see the package doc).
 type Machine struct {
-	cfg      Config
-	rng      prng
+	cfg Config
+	rng prng
+	// authRNG draws request-auth nonces: a stream of its own, so that
+	// signing does not shift the retry jitter drawn from rng.
+	authRNG  prng
 	nowTicks uint64
 	nowMs    int64
 	seq      Seq
@@ -30,6 +33,8 @@ type Machine struct {
 
 	relations map[sessionKey]*relation
 	flushes   []*flush
+	nonces    nonceMemory
+	approvals approvals
 
 	ready Ready
 }
@@ -40,6 +45,10 @@ type Machine struct {
 type State struct {
 	Trees     []TreeState
 	Relations []RelationRecord // the latest record of each relation
+	// NonceFloors are the durable nonce-memory floors (nonces.go).
+	NonceFloors []NonceFloor
+	// Approvals are the bootstrap-request records, oldest first.
+	Approvals []ApprovalRequest
 }
 
 // TreeState is one tree's stored entries, root first.
@@ -49,9 +58,23 @@ type TreeState struct {
 }
 
 // IndexedEntry is the part of a stored entry the kernel keeps in memory.
+// Settings and Signer are set only for an entry with a _settings store:
+// its data and the entry's signing key, from which the tree's permissions
+// are rebuilt (IndexedOf).
 type IndexedEntry struct {
-	ID      entry.ID
-	Parents []entry.ID
+	ID       entry.ID
+	Parents  []entry.ID
+	Settings []byte
+	Signer   entry.PublicKey
+}
+
+// IndexedOf returns what State needs of a stored entry.
+func IndexedOf(id entry.ID, e *entry.Entry) IndexedEntry {
+	ie := IndexedEntry{ID: id, Parents: e.Tree.Parents}
+	if st := e.Store(entry.StoreSettings); st != nil && len(st.Data) > 0 {
+		ie.Settings, ie.Signer = st.Data, e.Sig.Key.Hint.PubKey
+	}
+	return ie
 }
 
 // New returns a machine with cfg, rebuilt from restored. It fails if cfg is
@@ -63,6 +86,7 @@ func New(cfg Config, restored State) (*Machine, error) {
 	m := &Machine{
 		cfg:       cfg,
 		rng:       newPRNG(cfg.Seed),
+		authRNG:   newPRNG(cfg.Seed ^ 0x6e6f6e6365), // "nonce"
 		trees:     map[entry.ID]*tree{},
 		peers:     map[PeerID]*peer{},
 		writes:    map[Seq]*pendingWrite{},
@@ -71,12 +95,14 @@ func New(cfg Config, restored State) (*Machine, error) {
 		inbound:   map[ReqID]bool{},
 		sessions:  map[uint64]*session{},
 		relations: map[sessionKey]*relation{},
+		nonces:    newNonceMemory(restored.NonceFloors),
 	}
 	for _, ts := range restored.Trees {
 		if err := m.restoreTree(ts); err != nil {
 			return nil, err
 		}
 	}
+	m.restoreApprovals(restored.Approvals)
 	for _, rec := range restored.Relations {
 		if err := m.restoreRelation(rec); err != nil {
 			return nil, err
@@ -94,9 +120,11 @@ func (m *Machine) restoreTree(ts TreeState) error {
 	}
 	t := m.newTree(ts.Root)
 	for _, e := range ts.Entries {
-		if _, _, err := t.dag.Add(e.ID, e.Parents); err != nil {
+		n, _, err := t.dag.Add(e.ID, e.Parents)
+		if err != nil {
 			return fmt.Errorf("kernel: restore tree %s: entry %s: %w", ts.Root, e.ID, err)
 		}
+		t.mergeSettings(e.ID, e.Signer, t.dag.Depth(n), e.Settings)
 	}
 	m.trees[ts.Root] = t
 	return nil
@@ -128,6 +156,8 @@ func (m *Machine) Step(ev Event) error {
 		err = m.syncAsked(ev)
 	case FlushAsked:
 		m.flushAsked(ev.Ref)
+	case Decide:
+		err = m.decide(ev)
 	default:
 		panic(fmt.Sprintf("kernel: assertion failed: unknown event %T", ev))
 	}
@@ -167,6 +197,9 @@ func (m *Machine) notify(n Notice) { m.ready.Notify = append(m.ready.Notify, n) 
 func (m *Machine) send(to PeerID, version uint32, msg Message, owner outRequest) Seq {
 	s := m.nextSeq()
 	owner.to, owner.sentTick = to, m.nowTicks
+	if p := m.peers[to]; p != nil {
+		msg = m.signed(p, msg)
+	}
 	m.outbound[s] = &owner
 	m.ready.Send = append(m.ready.Send, Envelope{Seq: s, To: to, Version: version, Msg: msg})
 	return s
@@ -184,6 +217,7 @@ func (m *Machine) reply(to PeerID, req ReqID, version uint32, msg Message) {
 func (m *Machine) tick(ev Tick) {
 	m.nowTicks++
 	m.nowMs = ev.NowMs
+	m.expireNonces()
 	for _, s := range sortedKeys(m.outbound) {
 		if r := m.outbound[s]; m.nowTicks-r.sentTick >= m.cfg.RequestTicksMax {
 			m.failRequest(s, "no reply within RequestTicksMax")

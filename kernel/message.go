@@ -1,6 +1,9 @@
 package kernel
 
-import "github.com/eidsync/eidsync/kernel/entry"
+import (
+	"github.com/eidsync/eidsync/kernel/access"
+	"github.com/eidsync/eidsync/kernel/entry"
+)
 
 // Protocol versions negotiated in the handshake (PROTOCOL.md 2.6). Version 0
 // is the reference's wire format; version 1 adds this project's extensions
@@ -35,21 +38,18 @@ type Address struct {
 }
 
 // PermissionLevel is Read, Write or Admin (PROTOCOL.md 1.7).
-type PermissionLevel uint8
+type PermissionLevel = access.Level
 
 // Permission levels, weakest first.
 const (
-	PermRead PermissionLevel = 1 + iota
-	PermWrite
-	PermAdmin
+	PermRead  = access.Read
+	PermWrite = access.Write
+	PermAdmin = access.Admin
 )
 
 // Permission is Read, Write(priority) or Admin(priority); a lower priority
-// number is more power.
-type Permission struct {
-	Level    PermissionLevel
-	Priority uint32
-}
+// number is more power (package access orders them).
+type Permission = access.Permission
 
 // RequestAuth is the reference's SyncRequestAuth (PROTOCOL.md 2.3).
 type RequestAuth struct {
@@ -88,9 +88,13 @@ type SyncTree struct {
 	Resume *uint64
 }
 
-// SendEntries pushes entries, possibly of several trees.
+// SendEntries pushes entries, possibly of several trees. A v1 push carries
+// Auth, proving the pusher's key for the write gate; it then names the one
+// tree all its entries belong to and travels as the v1 variant PushEntries.
 type SendEntries struct {
 	Entries []Blob
+	TreeID  entry.ID     // v1, with Auth
+	Auth    *RequestAuth // v1
 }
 
 // GetEntries asks for entries by ID (v1), to fill gaps such as the missing
@@ -98,6 +102,7 @@ type SendEntries struct {
 type GetEntries struct {
 	TreeID entry.ID
 	IDs    []entry.ID
+	Auth   *RequestAuth // needed for a tree that is not world-readable
 }
 
 // HandshakeResponse answers a Handshake.

@@ -17,6 +17,9 @@ type peer struct {
 	remembered map[entry.ID][]entry.ID
 	wants      int // IDs asked with GetEntries and not yet answered
 	stats      PeerStats
+	// stampAfter is the floor the peer said our request auths must be
+	// stamped after (its restart refused an older stamp); see gate.go.
+	stampAfter int64
 }
 
 // peerFor returns the state of id, creating it within PeersMax.

@@ -173,7 +173,7 @@ func (m *Machine) startBackground(r *relation, pushOnly bool) {
 		return
 	}
 	r.pushAt = 0
-	ss, err := m.startSession(r.key, 0, pushOnly)
+	ss, err := m.startSession(r.key, 0, pushOnly, nil)
 	if err != nil {
 		r.lastErr = err.Error()
 		return

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 
+	"github.com/eidsync/eidsync/kernel/access"
 	"github.com/eidsync/eidsync/kernel/dag"
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -35,6 +36,13 @@ func (m *Machine) serve(ev Received) error {
 		return nil
 	}
 	m.inbound[ev.Req] = true
+	m.dispatch(ev)
+	return nil
+}
+
+// dispatch serves an open request: first, or again once the nonce floor
+// covers it (nonces.go).
+func (m *Machine) dispatch(ev Received) {
 	switch msg := ev.Msg.(type) {
 	case Handshake:
 		m.reply(ev.From, ev.Req, ev.Version, m.answerHandshake(msg))
@@ -45,7 +53,25 @@ func (m *Machine) serve(ev Received) error {
 	case SendEntries:
 		m.serveSendEntries(ev, msg)
 	}
-	return nil
+}
+
+// gate answers ev with a refusal, or parks it, when its auth does not let
+// it do what need asks on t; it reports whether ev may go on now.
+func (m *Machine) gate(ev Received, t *tree, need Permission) bool {
+	return m.gateSettings(ev, t.auth, t.root, need)
+}
+
+func (m *Machine) gateSettings(ev Received, settings *access.Settings, root entry.ID, need Permission) bool {
+	refusal, park := m.authorize(settings, root, need, ev.Msg)
+	switch {
+	case park:
+		m.park(ev)
+		return false
+	case refusal != "":
+		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: refusal})
+		return false
+	}
+	return true
 }
 
 // checkCounts bounds a message made by a caller other than the wire decoder,
@@ -126,9 +152,24 @@ func (m *Machine) serveSyncTree(ev Received, msg SyncTree) {
 		m.reply(ev.From, ev.Req, ev.Version, treeNotFound(msg.TreeID))
 		return
 	}
+	refusal, park := m.authorize(t.auth, t.root, readPerm, ev.Msg)
+	switch {
+	case park:
+		m.park(ev)
+		return
+	case refusal != "":
+		if !m.requestBootstrap(ev, t, msg) {
+			m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: refusal})
+		}
+		return
+	}
 	limit := m.cfg.Wire.EntriesMax
 	r := &pendingRead{kind: readServeSync, tree: t.root, req: ev.Req, to: ev.From, version: ev.Version,
 		bootstrap: len(msg.OurTips) == 0 && msg.Resume == nil, tips: m.wireTips(t)}
+	if msg.Auth != nil && !t.auth.Open(readPerm) {
+		granted := t.auth.Permission(msg.Auth.Key)
+		r.granted = &granted
+	}
 	have := knownNodes(t.dag, msg.OurTips, msg.Have)
 	var nodes []dag.Node
 	switch {
@@ -188,6 +229,9 @@ func (m *Machine) serveGetEntries(ev Received, msg GetEntries) {
 		m.reply(ev.From, ev.Req, ev.Version, treeNotFound(msg.TreeID))
 		return
 	}
+	if !m.gate(ev, t, readPerm) {
+		return
+	}
 	r := &pendingRead{kind: readServeGet, tree: t.root, req: ev.Req, to: ev.From, version: ev.Version}
 	var nodes []dag.Node
 	for _, id := range msg.IDs {
@@ -206,9 +250,14 @@ func (m *Machine) serveGetEntries(ev Received, msg GetEntries) {
 	m.load(r)
 }
 
-// serveSendEntries ingests pushed entries and answers once they are durable.
+// serveSendEntries ingests pushed entries and answers once they are
+// durable. Each tree they belong to must let the pusher write (writeGate);
+// an authenticated push must hold entries of its one named tree only.
 func (m *Machine) serveSendEntries(ev Received, msg SendEntries) {
-	res := m.ingest(ev.From, entry.ID{}, nil, msg.Entries)
+	if !m.writeGate(ev, msg) {
+		return
+	}
+	res := m.ingest(ev.From, msg.TreeID, nil, msg.Entries)
 	pr := &pushReply{req: ev.Req, to: ev.From, version: ev.Version, entries: len(msg.Entries),
 		count: res.stored + res.orphaned + res.redundant, pending: map[Seq]bool{}}
 	if canaryAnnounceBeforePersisted { // a planted bug: see canary_announce_before_persisted.go

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,6 +49,12 @@ type session struct {
 	// streamed bootstrap asks for the next batch before the last is stored.
 	asking    bool
 	pushedAll bool // the push finished: the peer holds all we hold
+	restamped bool // a request was signed again past the peer's nonce floor
+	// access and accessName ask the peer for approval (SyncAsked);
+	// pending is the request ID it answered with.
+	access     *Permission
+	accessName string
+	pending    string
 	// placingSince is the tick the session started waiting for the peer's
 	// tips to be stored (fetched orphans whose parents are on the way); 0
 	// when not waiting.
@@ -66,11 +73,15 @@ func (m *Machine) syncAsked(ev SyncAsked) error {
 		return fmt.Errorf("%w: SyncAsked needs a peer and a tree", ErrMalformed)
 	}
 	key := sessionKey{peer: ev.Peer, tree: ev.Tree}
+	if ev.Access != nil && (ev.AccessName == "" || ev.Access.Level == 0) {
+		return fmt.Errorf("%w: asking for access needs a key name and a permission", ErrMalformed)
+	}
 	if ss := m.sessionFor(key); ss != nil {
 		ss.refs = append(ss.refs, ev.Ref)
+		ss.access, ss.accessName = cmp.Or(ev.Access, ss.access), cmp.Or(ev.AccessName, ss.accessName)
 		return nil
 	}
-	_, err := m.startSession(key, ev.Ref, false)
+	_, err := m.startSession(key, ev.Ref, false, &ev)
 	return err
 }
 
@@ -87,7 +98,7 @@ func (m *Machine) sessionFor(key sessionKey) *session {
 // startSession starts a sync of key. ref 0 is a background sync, which no
 // caller waits for. pushOnly skips the pull when the peer's tips are
 // remembered: a coalesced push after local commits is then one message.
-func (m *Machine) startSession(key sessionKey, ref Ref, pushOnly bool) (*session, error) {
+func (m *Machine) startSession(key sessionKey, ref Ref, pushOnly bool, ask *SyncAsked) (*session, error) {
 	if len(m.sessions) >= m.cfg.SessionsMax {
 		return nil, fmt.Errorf("%w: SessionsMax %d", ErrLimit, m.cfg.SessionsMax)
 	}
@@ -99,6 +110,9 @@ func (m *Machine) startSession(key sessionKey, ref Ref, pushOnly bool) (*session
 	ss := &session{sid: m.nextSID, key: key, writes: map[Seq]bool{}}
 	if ref != 0 {
 		ss.refs = []Ref{ref}
+	}
+	if ask != nil {
+		ss.access, ss.accessName = ask.Access, ask.AccessName
 	}
 	m.sessions[ss.sid] = ss
 	switch remembered := p.remembered[key.tree]; {
@@ -182,6 +196,10 @@ func (ss *session) requestSync(m *Machine) {
 			// its stream in insertion order, by cursor, always advances.
 			msg.Resume = new(uint64)
 		}
+	}
+	if len(msg.OurTips) == 0 && ss.access != nil {
+		name := ss.accessName
+		msg.RequestingKey, msg.RequestingKeyName, msg.RequestedPermission = m.cfg.DeviceKey.Public(), &name, ss.access
 	}
 	ss.named = append(slices.Clip(msg.OurTips), msg.Have...)
 	ss.cont = Continuation{}

@@ -11,7 +11,9 @@ import (
 // to push (we held nothing).
 func (ss *session) startPush(m *Machine) {
 	t := m.trees[ss.key.tree]
-	if ss.theirTips == nil || t == nil || t.dag.Len() == 0 {
+	if ss.theirTips == nil || t == nil || t.dag.Len() == 0 || !m.mayWrite(t) {
+		// NB: a node that may not write the tree (a reader) pushes
+		// nothing: the peer would refuse it, failing the sync.
 		ss.done(m)
 		return
 	}
@@ -46,6 +48,12 @@ func (ss *session) loadedPush(m *Machine, blobs []Blob, failure string) {
 		return
 	}
 	p := m.peers[ss.key.peer]
+	if t := m.trees[ss.key.tree]; t == nil || !m.mayPush(t, p) {
+		// NB: checked here, where entries leave, not when the push was
+		// planned: the settings may have changed while entries loaded.
+		ss.fail(m, fmt.Sprintf("not pushing: peer key %s may not read tree %s", p.key, ss.key.tree))
+		return
+	}
 	n := fit(p.version, blobs, m.budget(0))
 	ids, bytes := make([]entry.ID, n), 0
 	for i := range n {
@@ -63,6 +71,9 @@ func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
 		m.peers[ss.key.peer].stats.BytesOut += r.bytes
 		ss.pushNext(m)
 	case ErrorResponse:
+		if after, ok := stampAfter(resp.Message); ok {
+			m.peers[ss.key.peer].stampAfter = after // the retry stamps past it
+		}
 		ss.fail(m, "peer refused pushed entries: "+resp.Message)
 	default:
 		ss.fail(m, fmt.Sprintf("peer answered SendEntries with %T", msg))
@@ -88,7 +99,7 @@ func (ss *session) finish(m *Machine, n Notice) {
 		panic("kernel: assertion failed: session finished twice")
 	}
 	delete(m.sessions, ss.sid)
-	n.Peer, n.Tree, n.Stats = ss.key.peer, ss.key.tree, ss.stats
+	n.Peer, n.Tree, n.Stats, n.Pending = ss.key.peer, ss.key.tree, ss.stats, ss.pending
 	for _, ref := range ss.refs {
 		n.Ref = ref
 		m.notify(n)

@@ -13,6 +13,14 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	var blobs []Blob
 	switch resp := msg.(type) {
 	case ErrorResponse:
+		if after, ok := stampAfter(resp.Message); ok && !ss.restamped {
+			// The peer restarted and our clock is behind its floor for
+			// our key: stamp past it and ask again, once.
+			ss.restamped = true
+			m.peers[ss.key.peer].stampAfter = after
+			ss.requestSync(m)
+			return
+		}
 		if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 && strings.HasPrefix(resp.Message, "Tree not found") {
 			// The peer lacks the tree (or will not say it has it): offer
 			// it whole. It stores a pushed root like any entry.
@@ -23,6 +31,7 @@ func (ss *session) onSync(m *Machine, msg Message) {
 		ss.fail(m, "peer refused: "+resp.Message)
 		return
 	case BootstrapPending:
+		ss.pending = resp.RequestID
 		ss.fail(m, fmt.Sprintf("bootstrap pending manual approval (request %s)", resp.RequestID))
 		return
 	case BootstrapResponse:

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/eidsync/eidsync/kernel/access"
 	"github.com/eidsync/eidsync/kernel/dag"
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -30,6 +31,9 @@ type tree struct {
 	// ping-pong, since each answer frees the want and the next ingest from
 	// that peer asks anew. Forgotten once nothing waits for the ID.
 	denied map[entry.ID][]PeerID
+	// auth is the tree's merged permissions, nil while no entry of it has
+	// set any (anyone may read and write; see gate.go).
+	auth *access.Settings
 }
 
 // unwait forgets that orphans wait for id: it is stored, or none is left.
@@ -60,6 +64,8 @@ type pendingWrite struct {
 	// this write completes.
 	sessions []uint64
 	replies  []*pushReply
+	// after runs when the write completes, with the failure or "".
+	after func(failure string)
 }
 
 // held reports whether id is stored, on its way to the store, or an orphan:
@@ -282,9 +288,12 @@ func (m *Machine) persisted(s Seq, failure string) error {
 		return fmt.Errorf("%w: write %d", ErrUnknownSeq, s)
 	}
 	delete(m.writes, s)
+	if w.after != nil {
+		defer w.after(failure)
+	}
 	t := m.trees[w.tree]
 	if t == nil {
-		return nil // a relation record: nothing waits on it
+		return nil // a record with no tree (relation, approval)
 	}
 	for _, b := range w.blobs {
 		delete(t.inflight, b.ID)
@@ -317,9 +326,11 @@ func (m *Machine) persisted(s Seq, failure string) error {
 // unblock as a new Write.
 func (m *Machine) store(t *tree, blobs []Blob) {
 	for _, b := range blobs {
-		if _, _, err := t.dag.Add(b.ID, b.Entry.Tree.Parents); err != nil {
+		n, _, err := t.dag.Add(b.ID, b.Entry.Tree.Parents)
+		if err != nil {
 			panic(fmt.Sprintf("kernel: assertion failed: persisted entry %s does not fit the index: %v", b.ID, err))
 		}
+		t.noteSettings(b, t.dag.Depth(n))
 	}
 	bt := &batch{t: t, in: map[entry.ID]bool{}}
 	for _, b := range blobs {

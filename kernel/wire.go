@@ -16,7 +16,8 @@ import (
 // Version 1 adds this project's members and variants, which are written only
 // when the version allows them:
 //
-//	request  {"GetEntries":{"tree_id":ID,"ids":[ID]}}
+//	request  {"GetEntries":{"tree_id":ID,"ids":[ID],"auth":…}}      (auth omitted when unset)
+//	request  {"PushEntries":{"tree_id":ID,"entries":[entry],"auth":…}} (a SendEntries with Auth)
 //	response {"Entries":{"tree_id":ID,"entries":[entry],"missing":[ID]}}
 //	SyncTree              ...,"auth":…,"have":[ID],"resume":N}   (each omitted when empty)
 //	Bootstrap, Incremental ...,"more":true,"resume":N}           (each omitted when unset)
@@ -103,6 +104,10 @@ func checkV0(m Message) error {
 	switch m := m.(type) {
 	case GetEntries:
 		field = "GetEntries"
+	case SendEntries:
+		if m.Auth != nil || !m.TreeID.IsZero() {
+			field = "PushEntries"
+		}
 	case EntriesResponse:
 		field = "Entries"
 	case SyncTree:
@@ -153,6 +158,8 @@ func DecodeRequest(data []byte, lim WireLimits) (Message, uint32, error) {
 		decode = decodeSendEntries
 	case "GetEntries":
 		decode = decodeGetEntries
+	case "PushEntries":
+		decode = decodePushEntries
 	default:
 		return nil, 0, unknownVariant(name)
 	}

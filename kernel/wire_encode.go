@@ -381,6 +381,28 @@ func (w *wireWriter) incremental(m IncrementalResponse) {
 	w.lit("}}")
 }
 
+// sendEntries writes a plain push as v0's SendEntries and an authenticated
+// one as v1's PushEntries.
+func (w *wireWriter) sendEntries(m SendEntries) {
+	if m.Auth == nil && m.TreeID.IsZero() {
+		w.lit(`{"SendEntries":`)
+		w.blobs("SendEntries", m.Entries)
+		w.lit("}")
+		return
+	}
+	if m.Auth == nil {
+		w.fail("PushEntries.auth", "a push naming its tree must carry auth")
+		return
+	}
+	w.lit(`{"PushEntries":{"tree_id":`)
+	w.id("PushEntries.tree_id", m.TreeID)
+	w.lit(`,"entries":`)
+	w.blobs("PushEntries.entries", m.Entries)
+	w.lit(`,"auth":`)
+	w.auth(m.Auth)
+	w.lit("}}")
+}
+
 func (w *wireWriter) message(m Message) {
 	switch m := m.(type) {
 	case Handshake:
@@ -388,14 +410,16 @@ func (w *wireWriter) message(m Message) {
 	case SyncTree:
 		w.syncTree(m)
 	case SendEntries:
-		w.lit(`{"SendEntries":`)
-		w.blobs("SendEntries", m.Entries)
-		w.lit("}")
+		w.sendEntries(m)
 	case GetEntries:
 		w.lit(`{"GetEntries":{"tree_id":`)
 		w.id("GetEntries.tree_id", m.TreeID)
 		w.lit(`,"ids":`)
 		w.ids("GetEntries.ids", m.IDs)
+		if m.Auth != nil {
+			w.lit(`,"auth":`)
+			w.auth(m.Auth)
+		}
 		w.lit("}}")
 	case HandshakeResponse:
 		w.handshakeResponse(m)

@@ -223,6 +223,21 @@ func decodeGetEntries(body json.RawMessage, lim *WireLimits) (Message, uint32, e
 	m := GetEntries{
 		TreeID: member(r, "tree_id", true, parseID),
 		IDs:    member(r, "ids", true, r.ids),
+		Auth:   member(r, "auth", false, option(r.auth)),
+	}
+	return m, ProtocolV1, r.err
+}
+
+// decodePushEntries reads v1's authenticated push, whose auth is required.
+func decodePushEntries(body json.RawMessage, lim *WireLimits) (Message, uint32, error) {
+	r, err := newReader(body, lim)
+	if err != nil {
+		return nil, 0, err
+	}
+	m := SendEntries{
+		TreeID:  member(r, "tree_id", true, parseID),
+		Entries: member(r, "entries", true, r.blobs),
+		Auth:    new(member(r, "auth", true, r.auth)),
 	}
 	return m, ProtocolV1, r.err
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: two local nodes on loopback with temporary data directories.
-# Node A creates a database and writes to it; node B, empty, syncs it from A;
-# both then show the same tips. Both nodes stop at the end.
+# Node A creates a private database and writes to it; node B, empty, asks A
+# for access, A's admin approves, and B syncs the database from A; both then
+# show the same tips. Both nodes stop at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/eidsync
@@ -42,6 +43,16 @@ tree=$("$bin" --data "$work/a" db create demo-notes)
 echo "== A created database $tree"
 "$bin" --data "$work/a" db put --tree "$tree" --key greeting --value "hello from A"
 "$bin" --data "$work/a" db put --tree "$tree" --store log --value "line" --count 25
+
+echo "== B asks A for read access (the database is private: A holds the only key)"
+if out=$("$bin" --data "$work/b" sync --peer "$A" --tree "$tree" --request-access read --key-name demo-b 2>&1); then
+	echo "== B was let in without approval, which must not happen" >&2
+	exit 1
+fi
+echo "$out"
+request=$("$bin" --data "$work/a" --json requests list | sed -E 's/.*"id":"([0-9a-f]+)".*/\1/')
+echo "== A's pending requests:"; "$bin" --data "$work/a" requests list
+"$bin" --data "$work/a" requests approve "$request"
 
 echo "== B syncs the database from A"
 "$bin" --data "$work/b" sync --peer "$A" --tree "$tree"

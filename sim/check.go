@@ -59,7 +59,7 @@ var checkerTable = [chkCount]checker{
 	chkIdempotence: {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused; no entry is written twice"},
 	chkDiff:        {"diff", 6, "safety", "every complete SyncTree/GetEntries answer holds all the asker lacks; no false 'missing'"},
 	chkRetry:       {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp"},
-	chkApproval:    {"approval", 8, "n/a", "not applicable yet: the kernel has no approvals"},
+	chkApproval:    {"approval", 8, "safety", "every message a machine sends: no entry of a private tree goes to a node whose key may not read it"},
 	chkPurity:      {"purity", 9, "safety", "each seed run twice, trace hashes equal; one node's event log replayed into a fresh machine"},
 	chkRefusal:     {"refusal", 0, "safety", "only faulty input is refused, and a refusal leaves no effect"},
 	chkWire:        {"wire", 0, "safety", "every message a machine emits encodes, and decodes unless damaged"},

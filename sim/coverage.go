@@ -56,6 +56,8 @@ const (
 	MarkTipsOverWire                   // a tree had more tips than Wire.IDsMax after convergence
 	MarkPushAckDurable                 // a SendEntries answer was judged with entries written for it
 	MarkRelationKept                   // a restart was judged with relations that had to survive
+	MarkPrivateTree                    // a tree was made private: only some nodes may read it
+	MarkAuthRefused                    // a request was refused by a read or write gate
 	markCount
 )
 
@@ -102,6 +104,8 @@ var markTable = [markCount]markSpec{
 	MarkTipsOverWire:       {"tips-over-wire", false},
 	MarkPushAckDurable:     {"push-ack-durable", false},
 	MarkRelationKept:       {"relation-kept", false},
+	MarkPrivateTree:        {"private-tree", false},
+	MarkAuthRefused:        {"auth-refused", false},
 }
 
 func (m Mark) String() string {

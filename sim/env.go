@@ -25,8 +25,12 @@ type Env struct {
 	reqID kernel.ReqID
 	ref   kernel.Ref
 	nowMs int64
-	out   *strings.Builder
-	t     testing.TB // the running test, for argument parsing
+	// lastInjected is the last message inject put on the wire (replay);
+	// nonce counts injected request auths.
+	lastInjected *flight
+	nonce        int
+	out          *strings.Builder
+	t            testing.TB // the running test, for argument parsing
 
 	// Programmatic use (api.go): notices seen, wire counters, trace hash.
 	notices []NodeNotice
@@ -101,6 +105,10 @@ func (e *Env) Handle(t testing.TB, d *datadriven.TestData) string {
 		err = e.handleDrop(d)
 	case "inject":
 		err = e.handleInject(d)
+	case "decide":
+		err = e.handleDecide(d)
+	case "requests":
+		err = e.handleRequests(d)
 	case "status":
 		err = e.handleStatus(d)
 	case "restart":

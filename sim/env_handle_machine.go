@@ -48,6 +48,15 @@ func (e *Env) handleMachine(d *datadriven.TestData) error {
 		if d.HasArg("attempts") {
 			d.ScanArgs(e.t, "attempts", &cfg.RetryAttemptsMax)
 		}
+		if d.HasArg("approvals-max") {
+			d.ScanArgs(e.t, "approvals-max", &cfg.ApprovalsMax)
+		}
+		if d.HasArg("nonces-max") {
+			d.ScanArgs(e.t, "nonces-max", &cfg.NoncesMax)
+		}
+		if d.HasArg("key-floors-max") {
+			d.ScanArgs(e.t, "key-floors-max", &cfg.KeyFloorsMax)
+		}
 		if d.HasArg("orphan-ticks") {
 			d.ScanArgs(e.t, "orphan-ticks", &cfg.OrphanTicksMax)
 		}

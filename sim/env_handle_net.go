@@ -2,6 +2,9 @@ package sim
 
 import (
 	"fmt"
+
+	"github.com/eidsync/eidsync/kernel/access"
+	"github.com/eidsync/eidsync/kernel/entry"
 	"slices"
 
 	"github.com/cockroachdb/datadriven"
@@ -13,8 +16,8 @@ import (
 //
 //	sync p1 p2 t1
 func (e *Env) handleSync(d *datadriven.TestData) error {
-	if len(d.CmdArgs) != 3 {
-		return fmt.Errorf("usage: sync <machine> <peer> <tree>")
+	if len(d.CmdArgs) < 3 {
+		return fmt.Errorf("usage: sync <machine> <peer> <tree> [access=PERM name=KEYNAME]")
 	}
 	n, err := e.node(d.CmdArgs[0].Key)
 	if err != nil {
@@ -25,9 +28,89 @@ func (e *Env) handleSync(d *datadriven.TestData) error {
 		return fmt.Errorf("unknown tree %q", d.CmdArgs[2].Key)
 	}
 	e.ref++
-	e.step(n, kernel.SyncAsked{Ref: e.ref, Peer: kernel.PeerID(d.CmdArgs[1].Key), Tree: tree.ID})
+	ask := kernel.SyncAsked{Ref: e.ref, Peer: kernel.PeerID(d.CmdArgs[1].Key), Tree: tree.ID}
+	for _, arg := range d.CmdArgs[3:] {
+		switch arg.Key {
+		case "access":
+			p, err := access.ParsePermission(arg.Vals[0])
+			if err != nil {
+				return err
+			}
+			ask.Access = &p
+		case "name":
+			ask.AccessName = arg.Vals[0]
+		}
+	}
+	e.step(n, ask)
 	e.drain(n)
 	return nil
+}
+
+// handleDecide approves or rejects the nth request (from 1, oldest first)
+// in the approver's registry, or an ID that names none (id=...).
+//
+//	decide p1 n=1 approve
+//	decide p1 id=nope reject
+func (e *Env) handleDecide(d *datadriven.TestData) error {
+	n, err := e.node(d.CmdArgs[0].Key)
+	if err != nil {
+		return err
+	}
+	ev := kernel.Decide{Approve: d.HasArg("approve")}
+	if d.HasArg("id") {
+		d.ScanArgs(e.t, "id", &ev.ID)
+	} else {
+		var nth int
+		d.ScanArgs(e.t, "n", &nth)
+		list := n.M.Approvals()
+		if nth < 1 || nth > len(list) {
+			return fmt.Errorf("%s has %d requests, no #%d", n.ID, len(list), nth)
+		}
+		ev.ID = list[nth-1].ID
+	}
+	e.ref++
+	ev.Ref = e.ref
+	e.step(n, ev)
+	e.drain(n)
+	return nil
+}
+
+// handleRequests lists machines' bootstrap-request registries.
+//
+//	requests p1
+func (e *Env) handleRequests(d *datadriven.TestData) error {
+	for _, arg := range d.CmdArgs {
+		n, err := e.node(arg.Key)
+		if err != nil {
+			return err
+		}
+		for i, r := range n.M.Approvals() {
+			e.printf("%s request #%d: tree=%s key=%s name=%q asked=%v status=%v", n.ID, i+1, e.Name(r.Tree), e.keyName(r.Key), r.KeyName, r.Requested, r.Status)
+			if r.Status == kernel.ApprovalApproved {
+				e.printf(" granted=%v by=%s", r.Granted, e.keyName(r.DecidedBy))
+			}
+			if r.Status == kernel.ApprovalRejected {
+				e.printf(" by=%s", e.keyName(r.DecidedBy))
+			}
+			e.printf("\n")
+		}
+	}
+	return nil
+}
+
+// keyName names a key by the peer it belongs to, when known.
+func (e *Env) keyName(k entry.PublicKey) string {
+	for _, n := range e.sortedNodes() {
+		if n.Key.Public() == k {
+			return string(n.ID)
+		}
+	}
+	for _, name := range []string{"p7", "p8", "p9"} {
+		if e.keyOf(name).Public() == k {
+			return name
+		}
+	}
+	return k.String()
 }
 
 // handleStabilize runs everything until nothing moves.

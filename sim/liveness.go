@@ -221,8 +221,20 @@ func (w *world) askSyncs() {
 // union only when they agree.
 func (w *world) converged() bool {
 	for _, tree := range w.wl.trees {
-		first := w.nodes[0].acked[tree]
+		var first *treeSet
 		for _, n := range w.nodes {
+			if w.mayRead(n, tree) {
+				first = n.acked[tree]
+				break
+			}
+		}
+		for _, n := range w.nodes {
+			if !w.mayRead(n, tree) {
+				if lenOf(n.acked[tree]) > 0 {
+					return false // checkConfidential fails first; belt and braces
+				}
+				continue
+			}
 			if n.state != stUp || !sameSet(first, n.acked[tree]) {
 				return false
 			}
@@ -285,6 +297,10 @@ func (w *world) divergence() string {
 		union := w.union(tree)
 		fmt.Fprintf(&b, "tree %s: union %d entries;", w.tr.namer(tree), len(union))
 		for _, n := range w.nodes {
+			if !w.mayRead(n, tree) {
+				fmt.Fprintf(&b, " %s may not read it, has %d;", n.id, lenOf(n.acked[tree]))
+				continue
+			}
 			set := n.acked[tree]
 			var lack []entry.ID
 			for id := range union {

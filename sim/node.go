@@ -270,6 +270,7 @@ func (n *node) drain(s *stepInfo) {
 		}
 		s.ready = append(s.ready, rd)
 		for _, env := range rd.Send {
+			n.w.checkConfidential(n, env)
 			n.w.net.send(n, env)
 		}
 		if len(rd.Persist) > 0 {

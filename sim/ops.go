@@ -3,6 +3,7 @@ package sim
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -99,6 +100,9 @@ func (w *world) notice(n *node, no kernel.Notice) {
 		delete(n.syncs, no.Ref)
 	case kernel.NoticeSyncFailed:
 		w.mark(MarkSyncFailed)
+		if strings.Contains(no.Err, "Authentication") || strings.Contains(no.Err, "Permission denied") {
+			w.mark(MarkAuthRefused)
+		}
 		delete(n.syncs, no.Ref)
 	case kernel.NoticeEntryRejected:
 		w.mark(MarkEntryRejected)

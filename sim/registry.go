@@ -51,8 +51,15 @@ func (g *registry) blob(e *entry.Entry, alias string) kernel.Blob {
 }
 
 // root makes a new tree's root entry.
-func (g *registry) root(entropy uint64) kernel.Blob {
-	e, err := entry.NewRoot(entropy).Build()
+func (g *registry) root(entropy uint64) kernel.Blob { return g.rootWith(entropy, nil) }
+
+// rootWith makes a root whose _settings store holds settings (none if nil).
+func (g *registry) rootWith(entropy uint64, settings []byte) kernel.Blob {
+	b := entry.NewRoot(entropy)
+	if settings != nil {
+		b.Store(entry.StoreNode{Name: entry.StoreSettings, Data: settings})
+	}
+	e, err := b.Build()
 	if err != nil {
 		panic(fmt.Sprintf("sim: build root: %v", err))
 	}

@@ -21,10 +21,11 @@ const (
 	streamClock                  // offsets, drift, jumps, tick jitter
 	streamWorkload               // commits, syncs, bad entries
 	streamCheck                  // which node the purity replay checks
+	streamAccess                 // which trees are private, and who may read and write them
 	streamCount
 )
 
-var streamLabels = [streamCount]string{"swarm", "net", "node", "storage", "clock", "workload", "check"}
+var streamLabels = [streamCount]string{"swarm", "net", "node", "storage", "clock", "workload", "check", "access"}
 
 // rng is one stream. Probabilities are integer ratios in basis points
 // (1/10000), never floats (SIMULATION.md P12).

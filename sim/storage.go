@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
+	"slices"
 )
 
 // disk is a node's durable store, faulted at the Persist boundary
@@ -22,7 +23,9 @@ type disk struct {
 	order     map[entry.ID][]entry.ID // per tree, in applied order
 	roots     []entry.ID
 	relations []kernel.RelationRecord // the latest record of each relation
-	log       []kernel.Write          // applied writes: new entries, relation records
+	floors    []kernel.NonceFloor
+	approvals []kernel.ApprovalRequest
+	log       []kernel.Write // applied writes: new entries, relation records
 	pending   []*pendingWrite
 	rel       relWatch // for checkRelationsKept
 	busy      int64    // completions are FIFO: the device is busy until then
@@ -142,7 +145,9 @@ func (d *disk) dropPending(pw *pendingWrite) {
 // every new blob.
 func (d *disk) apply(wr kernel.Write) {
 	w := d.n.w
-	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations}
+	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloors: wr.NonceFloors, Approvals: wr.Approvals}
+	d.floors = kernel.ApplyNonceFloors(d.floors, wr.NonceFloors)
+	d.approvals = kernel.ApplyApprovals(d.approvals, wr.Approvals)
 	for _, rec := range wr.Relations {
 		d.relations = upsertRelation(d.relations, rec)
 	}
@@ -160,7 +165,7 @@ func (d *disk) apply(wr kernel.Write) {
 		d.order[wr.Tree] = append(d.order[wr.Tree], b.ID)
 		applied.Blobs = append(applied.Blobs, b)
 	}
-	if len(applied.Blobs)+len(applied.Relations) > 0 {
+	if len(applied.Blobs)+len(applied.Relations)+len(applied.Approvals)+len(applied.NonceFloors) > 0 {
 		d.log = append(d.log, applied)
 	}
 }
@@ -261,6 +266,7 @@ func (d *disk) rollback(keep int) {
 	log := d.log[:keep]
 	d.rel.seen = nil // records may be gone with the rest: nothing is judged at this boot
 	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
+	d.floors, d.approvals = nil, nil
 	for _, wr := range log {
 		d.apply(wr)
 	}
@@ -275,11 +281,13 @@ func (d *disk) state() kernel.State {
 	for _, root := range d.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range d.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: d.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, d.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), d.relations...)
+	st.NonceFloors = slices.Clone(d.floors)
+	st.Approvals = slices.Clone(d.approvals)
 	return st
 }
 

@@ -3,6 +3,7 @@ package sim
 import (
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
+	"slices"
 )
 
 // MemStore is a durable store in memory: what a machine gets back after a
@@ -12,6 +13,8 @@ type MemStore struct {
 	blobs     map[entry.ID]kernel.Blob
 	roots     []entry.ID // trees in creation order
 	relations []kernel.RelationRecord
+	floors    []kernel.NonceFloor
+	approvals []kernel.ApprovalRequest
 }
 
 // NewMemStore returns an empty store.
@@ -22,6 +25,8 @@ func NewMemStore() *MemStore {
 // Apply makes a write durable. Entries already stored are skipped, so a
 // write applied twice changes nothing the second time.
 func (s *MemStore) Apply(w kernel.Write) {
+	s.floors = kernel.ApplyNonceFloors(s.floors, w.NonceFloors)
+	s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
 	for _, rec := range w.Relations {
 		s.relations = upsertRelation(s.relations, rec)
 	}
@@ -58,11 +63,13 @@ func (s *MemStore) State() kernel.State {
 	for _, root := range s.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range s.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: s.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, s.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}
 	st.Relations = append([]kernel.RelationRecord(nil), s.relations...)
+	st.NonceFloors = slices.Clone(s.floors)
+	st.Approvals = slices.Clone(s.approvals)
 	return st
 }
 

@@ -144,6 +144,13 @@ func (s *Swarm) config(seed uint64, key nodeKey) kernel.Config {
 	cfg.OrphanTicksMax, cfg.RequestTicksMax = s.OrphanTicks, s.RequestTicks
 	cfg.RetryTicksMin, cfg.RetryTicksMax, cfg.RetryAttemptsMax = s.RetryMin, s.RetryMax, s.RetryAttempts
 	cfg.RepairTicks, cfg.PushDelayTicks = s.RepairTicks, s.PushDelay
+	// NB: request auth needs clocks within AuthWindowMs (PROTOCOL.md
+	// 11.5); the clock faults reach an hour off and 5% drift, which no
+	// deployment should see, so the window covers them here: what the
+	// simulator checks is that nothing private leaks and that private
+	// trees still converge, not the freshness rule (the goldens and
+	// FuzzRequestAuth cover that).
+	cfg.AuthWindowMs = 6 * 3_600_000
 	return cfg
 }
 

@@ -36,9 +36,10 @@ func newWorkload(w *world) *workload {
 		}
 	}
 	for i := range w.sw.Trees {
-		root := w.reg.root(wl.r.Uint64())
-		wl.trees = append(wl.trees, root.ID)
+		entropy := wl.r.Uint64()
 		creator := up[wl.r.pick(len(up))]
+		root := w.privateRoot(entropy, creator)
+		wl.trees = append(wl.trees, root.ID)
 		w.q.push(int64(1+i), func() {
 			if creator.state == stUp {
 				creator.commit([]kernel.Blob{root})
@@ -128,6 +129,9 @@ const (
 // before) or siblings (fan-out), all stepped before one drain. A node that
 // does not hold the tree syncs it instead.
 func (wl *workload) commit(r rng, n *node, tree entry.ID, k int, chain bool) {
+	if !wl.w.mayWrite(n, tree) {
+		return
+	}
 	tips := n.m.Tips(tree)
 	if tips == nil {
 		wl.sync(r, n, tree)
@@ -155,6 +159,9 @@ func (wl *workload) commit(r rng, n *node, tree entry.ID, k int, chain bool) {
 func (wl *workload) fork(r rng, n *node, tree entry.ID) {
 	set := n.acked[tree]
 	tips := n.m.Tips(tree)
+	if !wl.w.mayWrite(n, tree) {
+		return
+	}
 	if set == nil || len(set.list) < 2 || tips == nil {
 		wl.commit(r, n, tree, 1, false)
 		return
@@ -172,7 +179,7 @@ func (wl *workload) fork(r rng, n *node, tree entry.ID) {
 func (wl *workload) multi(r rng, n *node) {
 	var blobs []kernel.Blob
 	for _, tree := range wl.trees {
-		if tips := n.m.Tips(tree); tips != nil {
+		if tips := n.m.Tips(tree); tips != nil && wl.w.mayWrite(n, tree) {
 			blobs = append(blobs, wl.entry(r, n, tree, tips[:min(len(tips), parentsMax)]))
 		}
 	}

@@ -61,6 +61,12 @@ func (a *applier) write(w *kernel.Write) error {
 	if err := a.relations(w.Relations); err != nil {
 		return err
 	}
+	if err := a.approvals(w.Approvals); err != nil {
+		return err
+	}
+	if err := a.nonceFloors(w.NonceFloors); err != nil {
+		return err
+	}
 	var t *treeAppend
 	for i := range w.Blobs {
 		b := &w.Blobs[i]
@@ -82,7 +88,7 @@ func (a *applier) write(w *kernel.Write) error {
 				return err
 			}
 		}
-		if err := a.put(t, key, b, e.Tree.Parents); err != nil {
+		if err := a.put(t, key, b, e); err != nil {
 			return fmt.Errorf("store: persist entry %s: %w", b.ID, err)
 		}
 	}
@@ -96,14 +102,25 @@ func (a *applier) write(w *kernel.Write) error {
 }
 
 // put stores one new entry and appends it to t's order.
-func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, parents []entry.ID) error {
+func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, e *entry.Entry) error {
 	// NB: bbolt keeps key and value until the commit; Data is read-only
 	// by the kernel's contract, so it is not copied.
 	if err := a.entries.Put(key, b.Data); err != nil {
 		return err
 	}
-	if err := t.order.Put(u64(t.count), encodeRecord(b.ID, parents)); err != nil {
+	if err := t.order.Put(u64(t.count), encodeRecord(b.ID, e.Tree.Parents)); err != nil {
 		return err
+	}
+	if ie := kernel.IndexedOf(b.ID, e); ie.Settings != nil {
+		// The tree's permissions are rebuilt from these at restart,
+		// which reads no entry body.
+		sb, err := t.bucket.CreateBucketIfNotExists(bucketSettings)
+		if err == nil {
+			err = sb.Put(u64(t.count), append(ie.Signer[:len(ie.Signer):len(ie.Signer)], ie.Settings...))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	t.count++
 	a.added[b.ID] = true
@@ -197,6 +214,66 @@ func (a *applier) relations(recs []kernel.RelationRecord) error {
 		}
 		val, _ := json.Marshal(relationValue{Dirty: rec.Dirty, Attempts: rec.Attempts, GaveUp: rec.GaveUp})
 		if err := bk.Put(relationKey(rec.Peer, rec.Tree), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// approvals upserts bootstrap-request records; one with only an ID deletes.
+func (a *applier) approvals(recs []kernel.ApprovalRequest) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	bk, err := a.tx.CreateBucketIfNotExists(bucketApprovals)
+	if err != nil {
+		return err
+	}
+	for _, rec := range recs {
+		if rec.ID == "" {
+			return fail(ErrRefused, nil, "store: persist approval: empty request ID")
+		}
+		if rec.Status == 0 {
+			if err := bk.Delete([]byte(rec.ID)); err != nil {
+				return err
+			}
+			continue
+		}
+		val, err := kernel.EncodeApproval(rec)
+		if err != nil {
+			return fail(ErrRefused, err, fmt.Sprintf("store: persist approval %s: %v", rec.ID, err))
+		}
+		if err := bk.Put([]byte(rec.ID), val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nonceFloors upserts the kernel's nonce floors: key the public key (32
+// bytes, or empty for the global floor), value the u64 ms; 0 deletes.
+func (a *applier) nonceFloors(recs []kernel.NonceFloor) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	bk, err := a.tx.CreateBucketIfNotExists(bucketNonceFloors)
+	if err != nil {
+		return err
+	}
+	for _, f := range recs {
+		key := []byte{}
+		if !f.Key.IsZero() {
+			key = f.Key[:]
+		}
+		if f.Ms < 0 {
+			return fail(ErrRefused, nil, fmt.Sprintf("store: persist nonce floor %d: negative", f.Ms))
+		}
+		if f.Ms == 0 {
+			err = bk.Delete(append([]byte{'k'}, key...))
+		} else {
+			err = bk.Put(append([]byte{'k'}, key...), u64(uint64(f.Ms)))
+		}
+		if err != nil {
 			return err
 		}
 	}

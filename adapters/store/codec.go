@@ -17,8 +17,18 @@ var (
 	// bucketRelations holds the kernel's background-sync relations: key
 	// peer 0x00 tree-ID, value the JSON of the record's other fields.
 	bucketRelations = []byte("relations")
-	keySchema       = []byte("schema")
-	keyCount        = []byte("count")
+	// bucketSettings, inside a tree's bucket, holds the _settings data of
+	// its entries that have some: key the order number, value the signing
+	// key (32 bytes) then the data. The kernel rebuilds permissions from it.
+	bucketSettings = []byte("settings")
+	keySchema      = []byte("schema")
+	keyCount       = []byte("count")
+	// bucketApprovals holds the kernel's bootstrap-request records: key
+	// the request ID, value kernel.EncodeApproval's bytes.
+	bucketApprovals = []byte("approvals")
+	// bucketNonceFloors holds the kernel's nonce floors: key 'k' then the
+	// public key (none for the global floor), value the u64 ms.
+	bucketNonceFloors = []byte("nonce_floors")
 )
 
 // schemaVersion is the layout this package writes and reads.

@@ -71,7 +71,7 @@ func (m *model) state() kernel.State {
 	for _, root := range m.roots {
 		ts := kernel.TreeState{Root: root}
 		for _, id := range m.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedEntry{ID: id, Parents: m.blobs[id].Entry.Tree.Parents})
+			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, m.blobs[id].Entry))
 		}
 		st.Trees = append(st.Trees, ts)
 	}

@@ -2,9 +2,11 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -29,6 +31,12 @@ func (s *Store) State() (kernel.State, error) {
 				return err
 			}
 			st.Trees = append(st.Trees, ts)
+		}
+		if st.NonceFloors, err = nonceFloors(tx); err != nil {
+			return err
+		}
+		if st.Approvals, err = approvals(tx); err != nil {
+			return err
 		}
 		st.Relations, err = s.relations(tx)
 		return err
@@ -65,7 +73,21 @@ func (s *Store) treeState(tx *bolt.Tx, root entry.ID) (kernel.TreeState, error) 
 	if seq != count {
 		return kernel.TreeState{}, s.corruptTree(root, seq, fmt.Errorf("%d records, count says %d", seq, count))
 	}
-	return ts, nil
+	sb := tx.Bucket(bucketTrees).Bucket(root.Bytes()).Bucket(bucketSettings)
+	if sb == nil {
+		return ts, nil
+	}
+	err = sb.ForEach(func(k, v []byte) error {
+		at, err := readU64(k)
+		if err != nil || at >= count || len(v) < len(entry.PublicKey{}) {
+			return s.corruptTree(root, at, fmt.Errorf("settings record %x", k))
+		}
+		ie := &ts.Entries[at]
+		ie.Signer = entry.PublicKey(v[:len(ie.Signer)])
+		ie.Settings = bytes.Clone(v[len(ie.Signer):])
+		return nil
+	})
+	return ts, err
 }
 
 // treeIndex returns the order bucket and count of tree, or ErrCorrupt if
@@ -183,6 +205,49 @@ func (s *Store) relations(tx *bolt.Tx) ([]kernel.RelationRecord, error) {
 			return fmt.Errorf("%w: relation record %q", ErrCorrupt, k)
 		}
 		out = append(out, kernel.RelationRecord{Peer: kernel.PeerID(peer), Tree: tree, Dirty: val.Dirty, Attempts: val.Attempts, GaveUp: val.GaveUp})
+		return nil
+	})
+	return out, err
+}
+
+// approvals reads the bootstrap-request records, oldest first (by the time
+// they were made, then ID: the kernel forgets the oldest decided first).
+func approvals(tx *bolt.Tx) ([]kernel.ApprovalRequest, error) {
+	bk := tx.Bucket(bucketApprovals)
+	if bk == nil {
+		return nil, nil
+	}
+	var out []kernel.ApprovalRequest
+	err := bk.ForEach(func(k, v []byte) error {
+		r, err := kernel.DecodeApproval(v)
+		if err != nil || r.ID != string(k) {
+			return fmt.Errorf("%w: approval record %q: %v", ErrCorrupt, k, err)
+		}
+		out = append(out, r)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b kernel.ApprovalRequest) int {
+		return cmp.Or(cmp.Compare(a.AtMs, b.AtMs), cmp.Compare(a.ID, b.ID))
+	})
+	return out, err
+}
+
+// nonceFloors reads the kernel's nonce floors.
+func nonceFloors(tx *bolt.Tx) ([]kernel.NonceFloor, error) {
+	bk := tx.Bucket(bucketNonceFloors)
+	if bk == nil {
+		return nil, nil
+	}
+	var out []kernel.NonceFloor
+	err := bk.ForEach(func(k, v []byte) error {
+		ms, err := readU64(v)
+		if err != nil || len(k) == 0 || k[0] != 'k' || (len(k) != 1 && len(k) != 33) || ms == 0 || ms > 1<<62 {
+			return fmt.Errorf("%w: nonce floor record %x", ErrCorrupt, k)
+		}
+		var f kernel.NonceFloor
+		copy(f.Key[:], k[1:])
+		f.Ms = int64(ms)
+		out = append(out, f)
 		return nil
 	})
 	return out, err

@@ -336,3 +336,54 @@ func TestRelationsRoundTrip(t *testing.T) {
 		t.Fatalf("State relations %+v, %v; want %+v", st.Relations, err, recs)
 	}
 }
+
+// TestAccessRecordsRoundTrip: what the kernel's access control keeps
+// durable comes back in State after a reopen: the _settings data and signer
+// of entries that have some (and nothing for those that do not), bootstrap
+// requests upserted and deleted by ID, and nonce floors upserted and
+// deleted by key, with the global floor under the zero key.
+func TestAccessRecordsRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "access.db")
+	s, err := store.Open(path, store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := entry.NewPrivateKey([32]byte{7})
+	settings := []byte(`{"auth":{"global":{"permissions":"Read","status":"Active"}}}`)
+	root, err := entry.NewRoot(3).Store(entry.StoreNode{Name: entry.StoreSettings, Data: settings}).
+		SigKey(entry.SigKey{Hint: entry.KeyHint{PubKey: key.Public()}}).Build()
+	rootBlob := blobOf(t, root, err)
+	plain := newChild(t, rootBlob.ID, payloadOf(1), rootBlob)
+	reqs := []kernel.ApprovalRequest{
+		{ID: "r1", Tree: rootBlob.ID, Key: key.Public(), KeyName: "k", Requested: kernel.Permission{Level: kernel.PermRead}, Status: kernel.ApprovalPending, AtMs: 5},
+		{ID: "r2", Tree: rootBlob.ID, Key: key.Public(), KeyName: "k2", Requested: kernel.Permission{Level: kernel.PermWrite, Priority: 3},
+			Status: kernel.ApprovalApproved, Granted: kernel.Permission{Level: kernel.PermWrite, Priority: 4}, DecidedBy: key.Public(), AtMs: 6},
+	}
+	floors := []kernel.NonceFloor{{Key: key.Public(), Ms: 100}, {Ms: 50}}
+	if err := s.Apply([]kernel.Write{{Seq: 1, Tree: rootBlob.ID, Blobs: []kernel.Blob{rootBlob, plain}},
+		{Seq: 2, Approvals: reqs, NonceFloors: floors}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply([]kernel.Write{{Seq: 3, Approvals: []kernel.ApprovalRequest{{ID: "r1"}}, NonceFloors: []kernel.NonceFloor{{Key: key.Public()}}}}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = store.Open(path, store.Options{NoSync: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	st, err := s.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries := st.Trees[0].Entries
+	if !bytes.Equal(entries[0].Settings, settings) || entries[0].Signer != key.Public() || entries[1].Settings != nil {
+		t.Fatalf("settings records: %+v", entries)
+	}
+	if len(st.Approvals) != 1 || st.Approvals[0].ID != "r2" || st.Approvals[0].Granted != reqs[1].Granted || st.Approvals[0].DecidedBy != key.Public() {
+		t.Fatalf("approvals %+v", st.Approvals)
+	}
+	if len(st.NonceFloors) != 1 || st.NonceFloors[0] != (kernel.NonceFloor{Ms: 50}) {
+		t.Fatalf("nonce floors %+v", st.NonceFloors)
+	}
+}

@@ -56,8 +56,21 @@ func serveAdmin(ctx context.Context, sock string, n node) (func(), error) {
 		})
 	}
 	route("create", func(ctx context.Context, b []byte) (any, error) {
-		var name string
-		return decodeThen(b, &name, func() (any, error) { return n.Create(ctx, name) })
+		var req createRequest
+		return decodeThen(b, &req, func() (any, error) { return n.Create(ctx, req) })
+	})
+	route("grant", func(ctx context.Context, b []byte) (any, error) {
+		var req grantRequest
+		return decodeThen(b, &req, func() (any, error) { return nil, n.Grant(ctx, req) })
+	})
+	route("access", func(ctx context.Context, b []byte) (any, error) {
+		var tree entry.ID
+		return decodeThen(b, &tree, func() (any, error) { return n.Access(ctx, tree) })
+	})
+	route("requests", func(ctx context.Context, _ []byte) (any, error) { return n.Requests(ctx) })
+	route("decide", func(ctx context.Context, b []byte) (any, error) {
+		var req decideRequest
+		return decodeThen(b, &req, func() (any, error) { return nil, n.Decide(ctx, req) })
 	})
 	route("list", func(ctx context.Context, _ []byte) (any, error) { return n.List(ctx) })
 	route("put", func(ctx context.Context, b []byte) (any, error) {
@@ -123,11 +136,30 @@ func (r *remote) do(ctx context.Context, op string, req, res any) error {
 	if reply.Error != "" {
 		return errors.New(reply.Error)
 	}
+	if res == nil {
+		return nil
+	}
 	return json.Unmarshal(reply.Result, res)
 }
 
-func (r *remote) Create(ctx context.Context, name string) (info eidsync.DatabaseInfo, err error) {
-	return info, r.do(ctx, "create", name, &info)
+func (r *remote) Create(ctx context.Context, req createRequest) (info eidsync.DatabaseInfo, err error) {
+	return info, r.do(ctx, "create", req, &info)
+}
+
+func (r *remote) Grant(ctx context.Context, req grantRequest) error {
+	return r.do(ctx, "grant", req, nil)
+}
+
+func (r *remote) Access(ctx context.Context, tree entry.ID) (acc eidsync.Access, err error) {
+	return acc, r.do(ctx, "access", tree, &acc)
+}
+
+func (r *remote) Requests(ctx context.Context) (reqs []eidsync.BootstrapRequest, err error) {
+	return reqs, r.do(ctx, "requests", nil, &reqs)
+}
+
+func (r *remote) Decide(ctx context.Context, req decideRequest) error {
+	return r.do(ctx, "decide", req, nil)
 }
 
 func (r *remote) List(ctx context.Context) (infos []eidsync.DatabaseInfo, err error) {

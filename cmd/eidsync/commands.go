@@ -94,15 +94,17 @@ func (b background) tune() (func(*kernel.Config), error) {
 
 func dbCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "db", Short: "Create, write, read and list databases"}
-	cmd.AddCommand(
-		&cobra.Command{Use: "create NAME", Short: "Create a database and print its ID", Args: cobra.ExactArgs(1),
-			RunE: withNode(g, func(ctx context.Context, n node, args []string) error {
-				info, err := n.Create(ctx, args[0])
-				if err == nil {
-					output(g, info, info.ID.String())
-				}
-				return err
-			})},
+	var public string
+	create := &cobra.Command{Use: "create NAME", Short: "Create a private database (this node is its admin) and print its ID", Args: cobra.ExactArgs(1),
+		RunE: withNode(g, func(ctx context.Context, n node, args []string) error {
+			info, err := n.Create(ctx, createRequest{Name: args[0], Public: public})
+			if err == nil {
+				output(g, info, info.ID.String())
+			}
+			return err
+		})}
+	create.Flags().StringVar(&public, "public", "", "let everyone read or write it: read, write[:N]")
+	cmd.AddCommand(create, grantCommand(g), accessCommand(g),
 		&cobra.Command{Use: "list", Short: "List databases", Args: cobra.NoArgs,
 			RunE: withNode(g, func(ctx context.Context, n node, _ []string) error {
 				infos, err := n.List(ctx)
@@ -204,6 +206,8 @@ func syncCommand(g *globals) *cobra.Command {
 		})}
 	cmd.Flags().StringVar(&req.Peer, "peer", "", "peer address host:port (required)")
 	cmd.Flags().StringVar(&tree, "tree", "", "database ID (required)")
+	cmd.Flags().StringVar(&req.Access, "request-access", "", "if the peer refuses, ask its admin for this permission: read, write[:N], admin[:N]")
+	cmd.Flags().StringVar(&req.KeyName, "key-name", "", "the name this node's key goes by in that request")
 	return cmd
 }
 

@@ -166,13 +166,13 @@ func TestEndToEndSyncAndCrash(t *testing.T) {
 	a := serve(t, bin, filepath.Join(t.TempDir(), "a"))
 	b := serve(t, bin, filepath.Join(t.TempDir(), "b"))
 
-	tree := run(t, bin, "--data", a.dir, "db", "create", "e2e")
+	tree := run(t, bin, "--data", a.dir, "db", "create", "e2e", "--public", "read")
 	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "v", "--count", "1000")
 	run(t, bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", tree)
 	sameHistory(t, bin, a, b, tree, 1001)
 
 	// A 50 000-entry bootstrap, with B killed (SIGKILL) while it runs.
-	big := run(t, bin, "--data", a.dir, "db", "create", "big")
+	big := run(t, bin, "--data", a.dir, "db", "create", "big", "--public", "read")
 	run(t, bin, "--data", a.dir, "db", "put", "--tree", big, "--value", strings.Repeat("x", 190), "--count", "50000")
 	syncCmd := exec.Command(bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", big)
 	if err := syncCmd.Start(); err != nil {
@@ -210,7 +210,7 @@ func TestEndToEndBackgroundCatchUp(t *testing.T) {
 	fast := []string{"--retry-min", "200ms", "--retry-max", "1s", "--push-delay", "100ms"}
 	a := serve(t, bin, filepath.Join(t.TempDir(), "a"), fast...)
 	b := serve(t, bin, filepath.Join(t.TempDir(), "b"), fast...)
-	tree := run(t, bin, "--data", a.dir, "db", "create", "bg")
+	tree := run(t, bin, "--data", a.dir, "db", "create", "bg", "--public", "read")
 	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--value", "before", "--count", "5")
 	run(t, bin, "--data", a.dir, "sync", "--peer", b.addr, "--tree", tree) // A now pushes to B on its own
 	sameHistory(t, bin, a, b, tree, 6)
@@ -234,5 +234,66 @@ func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
 			t.Fatalf("not reached within %v", limit)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// fails runs a command that must fail and returns its stderr.
+func fails(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(bin, args...).CombinedOutput()
+	if err == nil {
+		t.Fatalf("eidsync %s succeeded, want a failure:\n%s", strings.Join(args, " "), out)
+	}
+	return string(out)
+}
+
+// TestEndToEndBootstrapApproval: a private database refuses B; B asks for
+// access; A's admin lists and approves the request; B's next sync pulls the
+// database, and a rejected third node asking again is told it was rejected.
+func TestEndToEndBootstrapApproval(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end: builds the binary and runs nodes")
+	}
+	bin := buildBinary(t)
+	a := serve(t, bin, filepath.Join(t.TempDir(), "a"))
+	b := serve(t, bin, filepath.Join(t.TempDir(), "b"))
+	c := serve(t, bin, filepath.Join(t.TempDir(), "c"))
+	tree := run(t, bin, "--data", a.dir, "db", "create", "secret")
+	run(t, bin, "--data", a.dir, "db", "put", "--tree", tree, "--key", "k", "--value", "v")
+
+	if out := fails(t, bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", tree); !strings.Contains(out, "Permission denied") {
+		t.Fatalf("unapproved sync: %s", out)
+	}
+	out := fails(t, bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", tree, "--request-access", "read", "--key-name", "node-b")
+	if !strings.Contains(out, "waits for approval") {
+		t.Fatalf("request: %s", out)
+	}
+	var reqs []struct {
+		ID, Status string
+		Key        string `json:"key"`
+	}
+	if err := json.Unmarshal([]byte(run(t, bin, "--data", a.dir, "--json", "requests", "list")), &reqs); err != nil || len(reqs) != 1 || reqs[0].Status != "Pending" {
+		t.Fatalf("requests on A: %+v %v", reqs, err)
+	}
+	run(t, bin, "--data", a.dir, "requests", "approve", reqs[0].ID)
+	run(t, bin, "--data", b.dir, "sync", "--peer", a.addr, "--tree", tree)
+	if got := run(t, bin, "--data", b.dir, "db", "get", "--tree", tree, "--key", "k"); got != "v" {
+		t.Fatalf("B reads %q", got)
+	}
+	if out := fails(t, bin, "--data", b.dir, "db", "put", "--tree", tree, "--value", "x"); !strings.Contains(out, "permission denied") {
+		t.Fatalf("reader's commit: %s", out)
+	}
+
+	fails(t, bin, "--data", c.dir, "sync", "--peer", a.addr, "--tree", tree, "--request-access", "write", "--key-name", "node-c")
+	if err := json.Unmarshal([]byte(run(t, bin, "--data", a.dir, "--json", "requests", "list")), &reqs); err != nil || len(reqs) != 2 {
+		t.Fatalf("requests on A: %+v %v", reqs, err)
+	}
+	run(t, bin, "--data", a.dir, "requests", "reject", reqs[1].ID)
+	out = fails(t, bin, "--data", c.dir, "sync", "--peer", a.addr, "--tree", tree, "--request-access", "write", "--key-name", "node-c")
+	if !strings.Contains(out, "rejected") {
+		t.Fatalf("rejected key asking again: %s", out)
+	}
+	if out := fails(t, bin, "--data", a.dir, "requests", "approve", "no-such-id"); !strings.Contains(out, "not found") {
+		t.Fatalf("approve unknown: %s", out)
 	}
 }

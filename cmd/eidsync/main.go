@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,12 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := rootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "eidsync:", err)
+		// NB: the library's errors already start with "eidsync: ".
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "eidsync: ") {
+			msg = "eidsync: " + msg
+		}
+		fmt.Fprintln(os.Stderr, msg)
 		os.Exit(1)
 	}
 }
@@ -39,7 +45,7 @@ func rootCommand() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.data, "data", "", "data directory (required)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON for scripts")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.AddCommand(serveCommand(g), dbCommand(g), syncCommand(g), statusCommand(g))
+	root.AddCommand(serveCommand(g), dbCommand(g), syncCommand(g), statusCommand(g), requestsCommand(g))
 	return root
 }
 

@@ -17,14 +17,35 @@ import (
 // node is what the commands need: an Instance opened here, or a running
 // `serve` reached through its admin socket.
 type node interface {
-	Create(ctx context.Context, name string) (eidsync.DatabaseInfo, error)
+	Create(ctx context.Context, req createRequest) (eidsync.DatabaseInfo, error)
 	List(ctx context.Context) ([]eidsync.DatabaseInfo, error)
 	Put(ctx context.Context, req putRequest) ([]entry.ID, error)
 	Get(ctx context.Context, req getRequest) (getReply, error)
 	Log(ctx context.Context, tree entry.ID) ([]eidsync.LogEntry, error)
 	Sync(ctx context.Context, req syncRequest) (eidsync.SyncResult, error)
 	Status(ctx context.Context) (statusReply, error)
+	Grant(ctx context.Context, req grantRequest) error
+	Access(ctx context.Context, tree entry.ID) (eidsync.Access, error)
+	Requests(ctx context.Context) ([]eidsync.BootstrapRequest, error)
+	Decide(ctx context.Context, req decideRequest) error
 	Close(ctx context.Context) error
+}
+
+type createRequest struct {
+	Name   string `json:"name"`
+	Public string `json:"public,omitempty"` // a permission everyone gets, or ""
+}
+
+type grantRequest struct {
+	Tree       entry.ID `json:"tree"`
+	Key        string   `json:"key"`
+	Name       string   `json:"name"`
+	Permission string   `json:"permission"` // "revoke" takes the grant away
+}
+
+type decideRequest struct {
+	ID      string `json:"id"`
+	Approve bool   `json:"approve"`
 }
 
 type putRequest struct {
@@ -47,8 +68,10 @@ type getReply struct {
 }
 
 type syncRequest struct {
-	Peer string   `json:"peer"`
-	Tree entry.ID `json:"tree"`
+	Peer    string   `json:"peer"`
+	Tree    entry.ID `json:"tree"`
+	Access  string   `json:"request_access,omitempty"` // ask for this permission if refused
+	KeyName string   `json:"key_name,omitempty"`
 }
 
 type statusReply struct {
@@ -112,8 +135,16 @@ func openNode(ctx context.Context, g *globals) (node, error) {
 // local serves the commands from an Instance in this process.
 type local struct{ inst *eidsync.Instance }
 
-func (l *local) Create(ctx context.Context, name string) (eidsync.DatabaseInfo, error) {
-	db, err := l.inst.CreateDatabase(ctx, name)
+func (l *local) Create(ctx context.Context, req createRequest) (eidsync.DatabaseInfo, error) {
+	var opts []eidsync.DatabaseOption
+	if req.Public != "" {
+		p, err := eidsync.ParsePermission(req.Public)
+		if err != nil {
+			return eidsync.DatabaseInfo{}, fmt.Errorf("--public: %w", err)
+		}
+		opts = append(opts, eidsync.Public(p))
+	}
+	db, err := l.inst.CreateDatabase(ctx, req.Name, opts...)
 	if err != nil {
 		return eidsync.DatabaseInfo{}, err
 	}
@@ -179,7 +210,53 @@ func (l *local) Log(ctx context.Context, tree entry.ID) ([]eidsync.LogEntry, err
 }
 
 func (l *local) Sync(ctx context.Context, req syncRequest) (eidsync.SyncResult, error) {
-	return l.inst.SyncWithPeer(ctx, req.Peer, req.Tree)
+	var opts []eidsync.SyncOption
+	if req.Access != "" {
+		p, err := eidsync.ParsePermission(req.Access)
+		if err != nil {
+			return eidsync.SyncResult{}, fmt.Errorf("--request-access: %w", err)
+		}
+		opts = append(opts, eidsync.RequestAccess(req.KeyName, p))
+	}
+	return l.inst.SyncWithPeer(ctx, req.Peer, req.Tree, opts...)
+}
+
+func (l *local) Grant(ctx context.Context, req grantRequest) error {
+	db, err := l.inst.OpenDatabase(ctx, req.Tree)
+	if err != nil {
+		return err
+	}
+	key, err := entry.ParsePublicKey(req.Key)
+	if err != nil {
+		return fmt.Errorf("key %q: %w (want ed25519:<base64>, as `eidsync status` prints the device)", req.Key, err)
+	}
+	if req.Permission == "revoke" {
+		return db.Revoke(ctx, key)
+	}
+	p, err := eidsync.ParsePermission(req.Permission)
+	if err != nil {
+		return err
+	}
+	return db.Grant(ctx, key, req.Name, p)
+}
+
+func (l *local) Access(ctx context.Context, tree entry.ID) (eidsync.Access, error) {
+	db, err := l.inst.OpenDatabase(ctx, tree)
+	if err != nil {
+		return eidsync.Access{}, err
+	}
+	return db.Access(ctx)
+}
+
+func (l *local) Requests(ctx context.Context) ([]eidsync.BootstrapRequest, error) {
+	return l.inst.BootstrapRequests(ctx)
+}
+
+func (l *local) Decide(ctx context.Context, req decideRequest) error {
+	if req.Approve {
+		return l.inst.ApproveRequest(ctx, req.ID)
+	}
+	return l.inst.RejectRequest(ctx, req.ID)
 }
 
 func (l *local) Status(ctx context.Context) (statusReply, error) {

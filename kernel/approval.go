@@ -1,0 +1,339 @@
+package kernel
+
+import (
+	"cmp"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/eidsync/eidsync/kernel/access"
+	"github.com/eidsync/eidsync/kernel/entry"
+)
+
+// Manual bootstrap approval (PROTOCOL.md 4.2, 4.3, closing 11.4). A
+// bootstrap that names a requesting key and a permission, on a tree its
+// auth does not let read, is queued: the asker gets BootstrapPending with
+// the request's ID, once the request is durable. An admin of the tree
+// decides (Decide): approving commits a _settings entry granting the key
+// the permission asked, clamped to what the approver holds; rejecting is
+// remembered, so the same key asking again is told so instead of queueing
+// anew, and a key asking again while pending gets the same ID. The asker's
+// next sync passes the read gate once the grant is stored.
+//
+// The registry is bounded (ApprovalsMax): at the limit the oldest decided
+// record is forgotten first; when every record is pending, new requests are
+// refused until some is decided.
+
+// ApprovalStatus is a request's state.
+type ApprovalStatus uint8
+
+// Request states.
+const (
+	ApprovalPending ApprovalStatus = 1 + iota
+	ApprovalApproved
+	ApprovalRejected
+)
+
+var approvalNames = [...]string{"?", "Pending", "Approved", "Rejected"}
+
+func (s ApprovalStatus) String() string {
+	if int(s) < len(approvalNames) {
+		return approvalNames[s]
+	}
+	return "ApprovalStatus(?)"
+}
+
+// ApprovalRequest is one bootstrap request, as listed and as persisted.
+type ApprovalRequest struct {
+	ID        string
+	Tree      entry.ID
+	Key       entry.PublicKey
+	KeyName   string
+	Requested Permission
+	Metadata  []byte // the asker's JSON object, or nil
+	From      PeerID
+	AtMs      int64
+	Status    ApprovalStatus
+	// Set once decided.
+	Granted     Permission // approved: what the grant says (clamped)
+	DecidedBy   entry.PublicKey
+	DecidedAtMs int64
+	// seq orders records by arrival, for eviction; restored from State's
+	// order.
+	seq uint64
+}
+
+// Decide approves or rejects a pending request as this node's device key.
+// A NoticeDecided with Ref follows: Err says why it was refused (unknown
+// request, not pending, the device key is not an admin of the tree).
+type Decide struct {
+	Ref     Ref
+	ID      string
+	Approve bool
+}
+
+func (Decide) isEvent() {}
+
+type approvals struct {
+	byID    map[string]*ApprovalRequest
+	nextSeq uint64
+}
+
+// Approvals lists the registry, oldest first.
+func (m *Machine) Approvals() []ApprovalRequest {
+	out := make([]ApprovalRequest, 0, len(m.approvals.byID))
+	for _, r := range m.approvals.byID {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b ApprovalRequest) int { return cmp.Compare(a.seq, b.seq) })
+	return out
+}
+
+func (m *Machine) restoreApprovals(recs []ApprovalRequest) {
+	m.approvals.byID = map[string]*ApprovalRequest{}
+	for _, rec := range recs {
+		r := rec
+		m.approvals.nextSeq++
+		r.seq = m.approvals.nextSeq
+		m.approvals.byID[r.ID] = &r
+	}
+}
+
+// requestBootstrap answers a bootstrap the read gate refused, when it asks
+// for a key to be approved: the request is queued (or found) and the
+// asker is told its ID. It reports false when the SyncTree asks for no
+// approval, so the refusal stands.
+func (m *Machine) requestBootstrap(ev Received, t *tree, msg SyncTree) bool {
+	if len(msg.OurTips) != 0 || msg.Resume != nil || msg.RequestingKey.IsZero() || msg.RequestedPermission == nil ||
+		msg.RequestingKeyName == nil || *msg.RequestingKeyName == "" {
+		return false
+	}
+	reg := &m.approvals
+	for _, r := range m.Approvals() {
+		if r.Tree != t.root || r.Key != msg.RequestingKey {
+			continue
+		}
+		switch r.Status {
+		case ApprovalPending:
+			m.reply(ev.From, ev.Req, ev.Version, pendingReply(r.ID))
+			return true
+		case ApprovalRejected:
+			m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: "Bootstrap request rejected: " + r.ID +
+				"; an admin of the database must approve the key"})
+			return true
+		}
+	}
+	if !m.makeRoomForRequest() {
+		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: fmt.Sprintf(
+			"Busy: %d bootstrap requests are pending approval; retry once an admin has decided some", len(reg.byID))})
+		return true
+	}
+	id := make([]byte, 16)
+	m.authRNG.fill(id)
+	reg.nextSeq++
+	r := &ApprovalRequest{ID: hex.EncodeToString(id), Tree: t.root, Key: msg.RequestingKey, KeyName: *msg.RequestingKeyName,
+		Requested: *msg.RequestedPermission, Metadata: msg.Metadata, From: ev.From, AtMs: m.nowMs,
+		Status: ApprovalPending, seq: reg.nextSeq}
+	reg.byID[r.ID] = r
+	m.persistApproval(r, func(failure string) {
+		if failure != "" {
+			delete(reg.byID, r.ID)
+			m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: "Storage failure: " + failure})
+			return
+		}
+		m.reply(ev.From, ev.Req, ev.Version, pendingReply(r.ID))
+	})
+	return true
+}
+
+func pendingReply(id string) BootstrapPending {
+	return BootstrapPending{RequestID: id, Message: "Bootstrap request pending manual approval"}
+}
+
+// makeRoomForRequest keeps the registry under ApprovalsMax by forgetting
+// the oldest decided record; false when all are pending.
+func (m *Machine) makeRoomForRequest() bool {
+	reg := &m.approvals
+	if len(reg.byID) < m.cfg.ApprovalsMax {
+		return true
+	}
+	for _, r := range m.Approvals() {
+		if r.Status != ApprovalPending {
+			delete(reg.byID, r.ID)
+			m.persistApprovalGone(r.ID)
+			return true
+		}
+	}
+	return false
+}
+
+// persistApproval writes r's record; then runs done with the failure, if any.
+func (m *Machine) persistApproval(r *ApprovalRequest, done func(failure string)) {
+	s := m.nextSeq()
+	m.writes[s] = &pendingWrite{after: done}
+	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Approvals: []ApprovalRequest{*r}})
+}
+
+// persistApprovalGone deletes a record (an ApprovalRequest with only its ID).
+func (m *Machine) persistApprovalGone(id string) {
+	s := m.nextSeq()
+	m.writes[s] = &pendingWrite{}
+	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Approvals: []ApprovalRequest{{ID: id}}})
+}
+
+// decide handles Decide: approve by committing the grant, then recording
+// the decision; reject by recording it.
+func (m *Machine) decide(ev Decide) error {
+	r := m.approvals.byID[ev.ID]
+	refuse := func(why string) error {
+		m.notify(Notice{Kind: NoticeDecided, Ref: ev.Ref, Err: why})
+		return nil
+	}
+	if r == nil {
+		return refuse("Bootstrap request not found: " + ev.ID)
+	}
+	if r.Status != ApprovalPending {
+		return refuse(fmt.Sprintf("Bootstrap request %s is already %v", r.ID, r.Status))
+	}
+	t := m.trees[r.Tree]
+	me := m.cfg.DeviceKey.Public()
+	if t == nil || t.auth == nil || !t.auth.Can(me, access.PermAdmin(^uint32(0))) {
+		return refuse(fmt.Sprintf("Insufficient permission: this node's key %s is not an admin of %s", me, r.Tree))
+	}
+	decided := *r
+	decided.DecidedBy, decided.DecidedAtMs = me, m.nowMs
+	if !ev.Approve {
+		decided.Status = ApprovalRejected
+		m.recordDecision(ev.Ref, &decided)
+		return nil
+	}
+	decided.Status = ApprovalApproved
+	decided.Granted = r.Requested.Clamp(t.auth.Permission(me))
+	grant, err := m.grantEntry(t, &decided)
+	if err != nil {
+		return refuse("building the grant failed: " + err.Error())
+	}
+	// NB: the grant and the record are two writes, in this order: a crash
+	// between them leaves the grant stored and the request pending, which
+	// the asker's next sync already passes; deciding again is harmless.
+	s := m.write(t, []Blob{grant}, nil)
+	m.writes[s].after = func(failure string) {
+		if failure != "" {
+			m.notify(Notice{Kind: NoticeDecided, Ref: ev.Ref, Err: "storing the grant failed: " + failure})
+			return
+		}
+		m.committedLocally(t.root) // the grant travels like any local commit
+		m.recordDecision(ev.Ref, &decided)
+	}
+	return nil
+}
+
+// recordDecision persists a decided record, then applies it and notifies.
+func (m *Machine) recordDecision(ref Ref, decided *ApprovalRequest) {
+	m.persistApproval(decided, func(failure string) {
+		if failure != "" {
+			m.notify(Notice{Kind: NoticeDecided, Ref: ref, Err: "recording the decision failed: " + failure})
+			return
+		}
+		if r := m.approvals.byID[decided.ID]; r != nil {
+			*r = *decided
+		}
+		m.notify(Notice{Kind: NoticeDecided, Ref: ref, Tree: decided.Tree})
+	})
+}
+
+// grantEntry builds the _settings entry granting the request, on t's tips,
+// signed by the device key.
+func (m *Machine) grantEntry(t *tree, r *ApprovalRequest) (Blob, error) {
+	doc := access.SettingsDoc{Auth: &access.AuthDoc{Keys: map[string]access.Grant{
+		r.Key.String(): {Name: r.KeyName, Permissions: r.Granted, Status: access.Active}}}}
+	data, err := json.Marshal(doc)
+	if err != nil {
+		return Blob{}, err
+	}
+	tips := t.dag.Tips()
+	height := uint64(0)
+	for _, id := range tips {
+		if n, ok := t.dag.Lookup(id); ok {
+			height = max(height, uint64(t.dag.Depth(n))+1)
+		}
+	}
+	e, err := entry.NewBuilder(t.root).Parents(tips...).Height(height).
+		Store(entry.StoreNode{Name: entry.StoreSettings, Data: data}).
+		SigKey(entry.SigKey{Hint: entry.KeyHint{PubKey: m.cfg.DeviceKey.Public()}}).Build()
+	if err != nil {
+		return Blob{}, err
+	}
+	if err := entry.Sign(e, m.cfg.DeviceKey); err != nil {
+		return Blob{}, err
+	}
+	raw, id, err := entry.Encode(e)
+	if err != nil {
+		return Blob{}, err
+	}
+	return Blob{ID: id, Data: raw, Entry: e, verified: true}, nil
+}
+
+// approvalRecord is the stored form of an ApprovalRequest.
+type approvalRecord struct {
+	ID          string          `json:"id"`
+	Tree        entry.ID        `json:"tree"`
+	Key         entry.PublicKey `json:"key"`
+	KeyName     string          `json:"key_name"`
+	Requested   Permission      `json:"requested"`
+	Metadata    json.RawMessage `json:"metadata,omitempty"`
+	From        PeerID          `json:"from"`
+	AtMs        int64           `json:"at_ms"`
+	Status      string          `json:"status"`
+	Granted     *Permission     `json:"granted,omitempty"`
+	DecidedBy   entry.PublicKey `json:"decided_by,omitzero"`
+	DecidedAtMs int64           `json:"decided_at_ms,omitempty"`
+}
+
+// EncodeApproval is the byte form a store keeps of a record.
+func EncodeApproval(r ApprovalRequest) ([]byte, error) {
+	rec := approvalRecord{ID: r.ID, Tree: r.Tree, Key: r.Key, KeyName: r.KeyName, Requested: r.Requested,
+		Metadata: r.Metadata, From: r.From, AtMs: r.AtMs, Status: r.Status.String(), DecidedBy: r.DecidedBy, DecidedAtMs: r.DecidedAtMs}
+	if r.Status == ApprovalApproved {
+		rec.Granted = &r.Granted
+	}
+	return json.Marshal(rec)
+}
+
+// DecodeApproval reads what EncodeApproval wrote.
+func DecodeApproval(b []byte) (ApprovalRequest, error) {
+	var rec approvalRecord
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return ApprovalRequest{}, fmt.Errorf("kernel: approval record: %w", err)
+	}
+	r := ApprovalRequest{ID: rec.ID, Tree: rec.Tree, Key: rec.Key, KeyName: rec.KeyName, Requested: rec.Requested,
+		Metadata: rec.Metadata, From: rec.From, AtMs: rec.AtMs, DecidedBy: rec.DecidedBy, DecidedAtMs: rec.DecidedAtMs}
+	if rec.Granted != nil {
+		r.Granted = *rec.Granted
+	}
+	r.Status = ApprovalStatus(slices.Index(approvalNames[:], rec.Status))
+	if r.ID == "" || r.Status < ApprovalPending {
+		return ApprovalRequest{}, fmt.Errorf("kernel: approval record %q: bad id or status %q", rec.ID, rec.Status)
+	}
+	return r, nil
+}
+
+// ApplyApprovals applies a Write's approval records to a store's list
+// (oldest first): an update replaces the record in place, a new one is
+// appended, an ID alone deletes. For in-memory stores.
+func ApplyApprovals(list []ApprovalRequest, writes []ApprovalRequest) []ApprovalRequest {
+	for _, w := range writes {
+		i := slices.IndexFunc(list, func(r ApprovalRequest) bool { return r.ID == w.ID })
+		switch {
+		case w.Status == 0 && i >= 0:
+			list = slices.Delete(list, i, i+1)
+		case w.Status == 0:
+		case i >= 0:
+			list[i] = w
+		default:
+			list = append(list, w)
+		}
+	}
+	return list
+}
