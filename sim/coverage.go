@@ -58,6 +58,8 @@ const (
 	MarkRelationKept                   // a restart was judged with relations that had to survive
 	MarkPrivateTree                    // a tree was made private: only some nodes may read it
 	MarkAuthRefused                    // a request was refused by a read or write gate
+	MarkRequestQueued                  // a refused bootstrap queued an access request (BootstrapPending)
+	MarkApproved                       // an admin's approval of an access request was stored
 	markCount
 )
 
@@ -106,6 +108,8 @@ var markTable = [markCount]markSpec{
 	MarkRelationKept:       {"relation-kept", false},
 	MarkPrivateTree:        {"private-tree", false},
 	MarkAuthRefused:        {"auth-refused", false},
+	MarkRequestQueued:      {"request-queued", false},
+	MarkApproved:           {"approved", false},
 }
 
 func (m Mark) String() string {

@@ -223,12 +223,15 @@ func (w *world) converged() bool {
 	for _, tree := range w.wl.trees {
 		var first *treeSet
 		for _, n := range w.nodes {
-			if w.mayRead(n, tree) {
+			if w.mayRead(n, tree) && !w.unsure(n, tree) {
 				first = n.acked[tree]
 				break
 			}
 		}
 		for _, n := range w.nodes {
+			if w.unsure(n, tree) {
+				continue
+			}
 			if !w.mayRead(n, tree) {
 				if lenOf(n.acked[tree]) > 0 {
 					return false // checkConfidential fails first; belt and braces

@@ -103,6 +103,9 @@ func (w *world) notice(n *node, no kernel.Notice) {
 		if strings.Contains(no.Err, "Authentication") || strings.Contains(no.Err, "Permission denied") {
 			w.mark(MarkAuthRefused)
 		}
+		if no.Pending != "" {
+			w.mark(MarkRequestQueued)
+		}
 		delete(n.syncs, no.Ref)
 	case kernel.NoticeEntryRejected:
 		w.mark(MarkEntryRejected)
@@ -113,6 +116,8 @@ func (w *world) notice(n *node, no kernel.Notice) {
 		n.gaveUp[relKey{peer: no.Peer, tree: no.Tree}] = true
 	case kernel.NoticeFlushed:
 		w.mark(MarkFlushed)
+	case kernel.NoticeDecided:
+		w.decided(no)
 	}
 }
 

@@ -116,11 +116,12 @@ type world struct {
 	nodes []*node
 	byID  map[kernel.PeerID]*node
 	// access holds the grants of each private tree (access.go).
-	access map[entry.ID]*treeAccess
-	net    *network
-	wl     *workload
-	tr     *tracer
-	reg    *registry
+	access    map[entry.ID]*treeAccess
+	decisions map[kernel.Ref]decision
+	net       *network
+	wl        *workload
+	tr        *tracer
+	reg       *registry
 
 	counts               Counts
 	fail, expected       *Failure
@@ -169,7 +170,8 @@ func newWorld(opts Options) *world {
 	if opts.Ticks > 0 {
 		prof.Ticks = opts.Ticks
 	}
-	w := &world{opts: opts, prof: prof, r: newStreams(opts.Seed), byID: map[kernel.PeerID]*node{}, access: map[entry.ID]*treeAccess{}}
+	w := &world{opts: opts, prof: prof, r: newStreams(opts.Seed), byID: map[kernel.PeerID]*node{}, access: map[entry.ID]*treeAccess{},
+		decisions: map[kernel.Ref]decision{}}
 	w.sw = drawSwarm(w.r[streamSwarm], prof)
 	w.tr = newTracer(opts.Trace)
 	w.reg = newRegistry(w.tr)

@@ -57,6 +57,7 @@ func (wl *workload) act() {
 		return
 	}
 	w.q.push(w.now+1+int64(wl.r.exp(w.prof.ActionMs)), wl.act)
+	w.decideRequests()
 	a := wl.choose()
 	n := w.nodes[wl.r.pick(len(w.nodes))]
 	tree := wl.trees[wl.r.pick(len(wl.trees))]
@@ -192,13 +193,19 @@ func (wl *workload) multi(r rng, n *node) {
 func (wl *workload) sync(r rng, n *node, tree entry.ID) {
 	w := wl.w
 	peer := w.nodes[(n.idx+1+r.pick(len(w.nodes)-1))%len(w.nodes)]
-	n.askSync(peer, tree)
+	perm, name := w.accessAsk(n, tree)
+	n.askSyncAccess(peer, tree, perm, name)
 }
 
 func (n *node) askSync(peer *node, tree entry.ID) {
+	n.askSyncAccess(peer, tree, nil, "")
+}
+
+// askSyncAccess syncs, asking peer for access if it refuses (perm set).
+func (n *node) askSyncAccess(peer *node, tree entry.ID, perm *kernel.Permission, name string) {
 	ref := n.w.nextRef()
 	n.syncs[ref] = lenOf(n.acked[tree]) > 0
-	n.step(kernel.SyncAsked{Ref: ref, Peer: peer.id, Tree: tree}, fromSim)
+	n.step(kernel.SyncAsked{Ref: ref, Peer: peer.id, Tree: tree, Access: perm, AccessName: name}, fromSim)
 }
 
 // commit hands local entries to the machine, all before one drain.
