@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 
 	"github.com/eidsync/eidsync/kernel"
@@ -38,6 +39,7 @@ const (
 	chkRestart
 	chkConvergence
 	chkQuiescence
+	chkLinear
 	chkCount
 )
 
@@ -64,6 +66,7 @@ var checkerTable = [chkCount]checker{
 	chkRestart:     {"restart", 0, "safety", "kernel.New accepts every state a store gives back"},
 	chkConvergence: {"convergence", 10, "liveness", "after the final heal every node holds the union of the stores within ConvergeTicks"},
 	chkQuiescence:  {"quiescence", 11, "liveness", "then, with no sync asked: no entry moves, only repair syncs (bounded), and every retry has ended (12)"},
+	chkLinear:      {"linearizability", 0, "linearizability", "at the end, with RecordOps: each node's put/has/tips per tree is linearizable against a set model with read-your-writes (porcupine; 2.6 (b))"},
 }
 
 // The hook lists. Order is the order checks run in; the first failure wins.
@@ -540,4 +543,18 @@ func (n *node) tipsFor(msg kernel.Message) []entry.ID {
 		return set.sortedTips()
 	}
 	return nil
+}
+
+// checkLinear runs porcupine over the recorded operations (linear.go); a
+// violation's visualization goes to the temporary directory (G4).
+func (w *world) checkLinear() {
+	st, err := CheckLinear(w.ops, w.reg.parents, w.tr.namer, os.TempDir())
+	w.linear = st
+	if err != nil {
+		var n *node
+		if v, ok := err.(*LinearViolation); ok {
+			n = w.byID[v.Node]
+		}
+		w.failf(chkLinear, n, "%v", err)
+	}
 }
