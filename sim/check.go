@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 
 	"github.com/eidsync/eidsync/kernel"
@@ -548,7 +547,7 @@ func (n *node) tipsFor(msg kernel.Message) []entry.ID {
 // checkLinear runs porcupine over the recorded operations (linear.go); a
 // violation's visualization goes to the temporary directory (G4).
 func (w *world) checkLinear() {
-	st, err := CheckLinear(w.ops, w.reg.parents, w.tr.namer, os.TempDir())
+	st, err := CheckLinear(w.ops, w.reg.parents, w.tr.namer, w.opts.VizDir)
 	w.linear = st
 	if err != nil {
 		var n *node

@@ -40,6 +40,10 @@ type Options struct {
 	// adversarial profile, whose lost fsync and stale restore drop
 	// acknowledged entries by design.
 	RecordOps bool
+	// VizDir, when set, is where a linearizability failure writes
+	// porcupine's HTML visualization (G4); "" writes none (a shrinker's
+	// hundreds of failing runs).
+	VizDir string
 	// RecordEvents keeps every node's event log (Result.Logs).
 	RecordEvents bool
 	// Unchecked runs no checker and no purity replay, only the simulation
