@@ -159,7 +159,7 @@ func (c *Campaign) Add(r *Result) {
 		c.Linear.Partitions += l.Partitions
 		c.Linear.MaxOps = max(c.Linear.MaxOps, l.MaxOps)
 		c.Linear.UnknownOps += l.UnknownOps
-		c.Linear.MultiUnknown += l.MultiUnknown
+		c.Linear.UnknownHeld += l.UnknownHeld
 		c.Linear.Inconclusive += l.Inconclusive
 		c.Linear.Elapsed += l.Elapsed
 		if l.Inconclusive > 0 {
@@ -236,8 +236,8 @@ func (c *Campaign) Print(out io.Writer) {
 		fmt.Fprintf(out, "%-26s %8d %10d%s\n", m, c.MarkSeeds[m], c.MarkTotal[m], status)
 	}
 	if l := c.Linear; c.LinearSeeds > 0 {
-		fmt.Fprintf(out, "linearizability: %d seeds, %d histories, %d operations (longest %d), %d unknown-outcome puts, %d histories with more than one, %d inconclusive (in %d seeds), porcupine %v in all (%v a seed)\n",
-			c.LinearSeeds, l.Partitions, l.Ops, l.MaxOps, l.UnknownOps, l.MultiUnknown, l.Inconclusive, c.LinearBad,
+		fmt.Fprintf(out, "linearizability: %d seeds, %d histories, %d operations (longest %d), %d unknown-outcome puts (%d resolved as held), %d inconclusive (in %d seeds), porcupine %v in all (%v a seed)\n",
+			c.LinearSeeds, l.Partitions, l.Ops, l.MaxOps, l.UnknownOps, l.UnknownHeld, l.Inconclusive, c.LinearBad,
 			l.Elapsed.Round(time.Millisecond), (l.Elapsed / time.Duration(c.LinearSeeds)).Round(time.Microsecond))
 	}
 	fmt.Fprintln(out, "invariants (SIMULATION.md 2.6):")

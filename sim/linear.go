@@ -27,7 +27,8 @@ import (
 //     crashes included (durability seen through the API);
 //   - put(e) that failed adds nothing; put(e) cut by a crash is unknown:
 //     it may add e or not, at some point before the crash (the crash
-//     settles every write in flight);
+//     settles every write in flight), which resolveUnknowns decides
+//     exactly before the search;
 //   - entries arrive from peers at any time, so has(x) = true or tips
 //     covering x may add x with its ancestors, but only an entry this node
 //     did not put in this partition: its own entries enter S by their put
@@ -56,9 +57,9 @@ type LinearStats struct {
 	Partitions int // histories checked (node × tree × wipe epoch, cut in chunks)
 	MaxOps     int // the longest history
 	UnknownOps int // puts of unknown outcome (cut by a crash or the run's end)
-	// MultiUnknown counts histories with more than one unknown put: the
-	// search may branch on each (P10), so they are counted to watch.
-	MultiUnknown int
+	// UnknownHeld counts those resolved as taken effect: a later read
+	// needs them (resolveUnknowns); the others did nothing.
+	UnknownHeld int
 	// Inconclusive counts histories the checker could not decide within
 	// linTimeout: never a pass (G9); TestSim reports them.
 	Inconclusive int
@@ -83,7 +84,9 @@ type linIn struct {
 	name  string
 }
 
-type linOut struct{ ok, unknown bool }
+// linOut is an operation's result; an unknown put is resolved to held or
+// not before the search (resolveUnknowns), which resolved records.
+type linOut struct{ ok, unknown, resolved bool }
 
 // linPart is one history to check, with what its model needs.
 type linPart struct {
@@ -93,6 +96,7 @@ type linPart struct {
 	names []string
 	nb    int
 	unk   int
+	held  int // unknown puts resolved as taken effect
 }
 
 // CheckLinear checks recorded operations against the set model above.
@@ -110,15 +114,6 @@ func CheckLinear(ops []Op, parents func(entry.ID) []entry.ID, name func(entry.ID
 			st.Partitions++
 			st.Ops += len(chunk)
 			st.MaxOps = max(st.MaxOps, len(chunk))
-			unk := 0
-			for _, op := range chunk {
-				if op.Output.(linOut).unknown {
-					unk++
-				}
-			}
-			if unk > 1 {
-				st.MultiUnknown++
-			}
 			model := p.model(c.init)
 			res := porcupine.CheckOperationsTimeout(model, chunk, linTimeout)
 			switch res {
@@ -130,6 +125,7 @@ func CheckLinear(ops []Op, parents func(entry.ID) []entry.ID, name func(entry.ID
 			}
 		}
 		st.UnknownOps += p.unk
+		st.UnknownHeld += p.held
 	}
 	st.Elapsed = time.Since(start)
 	return st, nil
@@ -282,9 +278,51 @@ func newLinPart(k linKey, ops []Op, parents func(entry.ID) []entry.ID, name func
 		}
 		p.ops = append(p.ops, porcupine.Operation{Input: in, Call: op.Call, Output: out, Return: ret})
 	}
+	p.resolveUnknowns()
 	slices.SortStableFunc(p.ops, func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) })
 	linLanes(p.ops)
 	return p
+}
+
+// resolveUnknowns decides each unknown put before the search, exactly
+// (P10: n unknown outcomes are 2^n branches, and their overlapping
+// windows n! orders). An own entry enters the held set only by its put,
+// so if any operation that holds for sure needs the entry held (has true,
+// tips covering it, an acknowledged put on it, or an unknown put on it
+// that is itself needed), the put took effect, before the first such
+// operation returned: it becomes an acknowledged put whose window ends
+// there. If nothing needs it, it becomes a put that did nothing: without
+// the entry, no step is harder (has false, tips within, the ancestors of
+// a put are conditions a smaller set meets at least as well), so the
+// verdict is the same. Children are committed after their parents, so
+// walking the puts last to first settles a child before its parent asks.
+func (p *linPart) resolveUnknowns() {
+	sure := make([]bool, len(p.ops)) // takes effect or holds for sure
+	for i, o := range p.ops {
+		in, out := o.Input.(linIn), o.Output.(linOut)
+		sure[i] = !out.unknown && (in.kind == OpTips || out.ok)
+	}
+	for i := len(p.ops) - 1; i >= 0; i-- {
+		u := &p.ops[i]
+		out := u.Output.(linOut)
+		if !out.unknown {
+			continue
+		}
+		bit, ret, needed := u.Input.(linIn).bit, u.Return, false
+		for j, o := range p.ops {
+			if j == i || !sure[j] || o.Input.(linIn).cl[bit/8]&(1<<(bit%8)) == 0 {
+				continue
+			}
+			needed = true
+			if o.Return >= u.Call {
+				ret = min(ret, o.Return)
+			}
+		}
+		if needed {
+			sure[i], u.Return, p.held = true, ret, p.held+1
+		}
+		u.Output = linOut{ok: needed, resolved: true}
+	}
 }
 
 // linLanes gives each operation a client lane so that no lane holds two
@@ -343,44 +381,35 @@ func (p *linPart) model(init string) porcupine.Model {
 	if init == "" {
 		init = string(make([]byte, p.nb))
 	}
-	nm := porcupine.NondeterministicModel{
-		Init: func() []any { return []any{init} },
-		Step: func(state, input, output any) []any {
+	return porcupine.Model{
+		Init: func() any { return init },
+		// Unknown puts are resolved before the search (resolveUnknowns),
+		// so every step has one outcome.
+		Step: func(state, input, output any) (bool, any) {
 			s, in, out := state.(string), input.(linIn), output.(linOut)
 			// The own entries cl would add must be in S already.
 			ownIn := func(cl string) bool { return within(and(cl, p.local), s) }
 			switch in.kind {
 			case OpPut:
+				if !out.ok {
+					return true, s
+				}
 				// The put's own entry is the one own entry it may add.
 				withEntry := or(s, bitString(p.nb, in.bit))
-				grow := within(and(in.cl, p.local), withEntry)
-				switch {
-				case out.unknown && grow:
-					return []any{s, or(s, in.cl)}
-				case out.unknown || !out.ok:
-					return []any{s}
-				case grow:
-					return []any{or(s, in.cl)}
-				}
-				return nil
+				return within(and(in.cl, p.local), withEntry), or(s, in.cl)
 			case OpHas:
 				held := s[in.bit/8]&(1<<(in.bit%8)) != 0
 				switch {
-				case held && out.ok:
-					return []any{s}
-				case !held && !out.ok:
-					return []any{s}
+				case held == out.ok:
+					return true, s
 				case out.ok && ownIn(in.cl):
-					return []any{or(s, in.cl)}
+					return true, or(s, in.cl)
 				}
-				return nil
+				return false, s
 			case OpTips:
-				if in.valid && within(s, in.cl) && ownIn(in.cl) {
-					return []any{in.cl}
-				}
-				return nil
+				return in.valid && within(s, in.cl) && ownIn(in.cl), in.cl
 			}
-			return nil
+			return false, s
 		},
 		Equal: func(a, b any) bool { return a.(string) == b.(string) },
 		Hash: func(a any) uint64 {
@@ -391,8 +420,8 @@ func (p *linPart) model(init string) porcupine.Model {
 		DescribeOperation: func(input, output any) string {
 			in, out := input.(linIn), output.(linOut)
 			res := fmt.Sprint(out.ok)
-			if out.unknown {
-				res = "unknown"
+			if out.resolved {
+				res = "unknown, resolved " + res
 			}
 			if in.kind == OpTips {
 				return fmt.Sprintf("tips() -> [%s]", in.name)
@@ -410,7 +439,6 @@ func (p *linPart) model(init string) porcupine.Model {
 			return "{" + strings.Join(held, " ") + "}"
 		},
 	}
-	return nm.ToModel()
 }
 
 func bitString(nb, bit int) string {

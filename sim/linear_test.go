@@ -70,6 +70,12 @@ func TestLinearGood(t *testing.T) {
 		"unknown put lost by the crash": {d.put("t", 1, 2, true), d.unknown("a", 3, 5), d.has("a", 6, false), d.tips(7, "t")},
 		"unknown put never settled": {d.put("t", 1, 2, true), d.put("a", 3, 4, true), d.unknown("c", 5, -1),
 			d.tips(6, "a"), d.tips(7, "c")},
+		"unknown chain both kept": {d.put("t", 1, 2, true), d.unknown("a", 3, 6), d.unknown("c", 4, 6), d.has("c", 7, true),
+			d.tips(8, "c")},
+		"unknown chain both lost": {d.put("t", 1, 2, true), d.unknown("a", 3, 6), d.unknown("c", 4, 6), d.has("c", 7, false),
+			d.has("a", 8, false), d.tips(9, "t")},
+		"unknown chain, parent kept": {d.put("t", 1, 2, true), d.unknown("a", 3, 6), d.unknown("c", 4, 6), d.tips(7, "a"),
+			d.has("c", 8, false)},
 		"concurrent chain": {d.put("t", 1, 2, true), d.put("a", 3, 6, true), d.put("c", 3, 5, true), d.tips(7, "c")},
 	}
 	for name, ops := range cases {
@@ -95,6 +101,8 @@ func TestLinearBad(t *testing.T) {
 		"failed put shows up":                            {d.put("t", 1, 2, true), d.put("a", 3, 4, false), d.has("a", 5, true)},
 		"own entry seen before its put":                  {d.put("t", 1, 2, true), d.has("a", 3, true), d.put("a", 4, 5, true)},
 		"unknown put shows up after the crash settled":   {d.put("t", 1, 2, true), d.unknown("a", 3, 4), d.has("a", 5, false), d.has("a", 6, true)},
+		"unknown put seen, then gone":                    {d.put("t", 1, 2, true), d.unknown("a", 3, 5), d.has("a", 4, true), d.tips(6, "t")},
+		"unknown child kept, its parent lost":            {d.put("t", 1, 2, true), d.unknown("a", 3, 6), d.unknown("c", 4, 6), d.has("c", 7, true), d.has("a", 8, false)},
 		"tips not an antichain":                          {d.put("t", 1, 2, true), d.put("a", 3, 4, true), d.tips(5, "t", "a")},
 		"child acknowledged, its own parent failed":      {d.put("t", 1, 2, true), d.put("a", 3, 4, false), d.put("c", 5, 6, true)},
 		"tips miss a held entry reached by another path": {d.tips(1, "b", "f"), d.tips(2, "b")},

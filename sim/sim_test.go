@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -150,6 +151,10 @@ func runOne(t *testing.T, base Options, j job) {
 	res := o.res
 	fmt.Fprintf(out, "seed %d profile %s: %d events, %d kernel events, %d messages, %d ticks, %dms simulated, trace %x\n",
 		seed, res.Profile.Name, res.Events, res.KernelEvents, res.Messages, res.Ticks, res.SimMs, res.TraceHash[:8])
+	if l := res.Linear; l.Partitions > 0 {
+		fmt.Fprintf(out, "linearizability: %d histories, %d operations (longest %d), %d unknown-outcome puts (%d resolved as held), %d inconclusive, %v\n",
+			l.Partitions, l.Ops, l.MaxOps, l.UnknownOps, l.UnknownHeld, l.Inconclusive, l.Elapsed.Round(time.Microsecond))
+	}
 	if res.Expected != nil {
 		fmt.Fprintf(out, "expected liveness failure (adversarial profile): %s\n", res.Expected)
 	}
