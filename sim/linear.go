@@ -320,6 +320,8 @@ func (p *linPart) resolveUnknowns() {
 		}
 		if needed {
 			sure[i], u.Return, p.held = true, ret, p.held+1
+		} else {
+			u.Return = u.Call // it did nothing: its window does not matter, and it blocks no cut
 		}
 		u.Output = linOut{ok: needed, resolved: true}
 	}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strconv"
@@ -41,13 +42,15 @@ type ShrinkStats struct {
 	Before, After             int // injections that happened
 	KindsBefore, KindsAfter   int // fault kinds on and not disabled
 	ActionsBefore, ActionsAft int // workload actions among the injections
+	EventsBefore, EventsAfter int // kernel events (Steps) in the run, most of them ticks
+	LinesBefore, LinesAfter   int // lines of the readable trace (idle ticks are not printed)
 	Elapsed                   time.Duration
 	OutOfTime                 bool // the budget ran out: the result is smaller, maybe not 1-minimal
 }
 
 func (s ShrinkStats) String() string {
-	out := fmt.Sprintf("shrunk %d injections (%d workload actions) to %d (%d), fault kinds %d to %d, in %d runs, %v",
-		s.Before, s.ActionsBefore, s.After, s.ActionsAft, s.KindsBefore, s.KindsAfter, s.Runs, s.Elapsed.Round(time.Millisecond))
+	out := fmt.Sprintf("shrunk %d injections (%d workload actions) to %d (%d), fault kinds %d to %d, kernel events %d to %d, trace lines %d to %d, in %d runs, %v",
+		s.Before, s.ActionsBefore, s.After, s.ActionsAft, s.KindsBefore, s.KindsAfter, s.EventsBefore, s.EventsAfter, s.LinesBefore, s.LinesAfter, s.Runs, s.Elapsed.Round(time.Millisecond))
 	if s.OutOfTime {
 		out += " (budget spent: not 1-minimal)"
 	}
@@ -80,9 +83,13 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 	// run replays opts with only the injections in keep (nil keeps all)
 	// and the kinds in off disabled, and returns the injections that
 	// happened.
+	var lines lineCounter
 	run := func(keep map[int]bool, off FaultSet) (Result, []Injection) {
 		st.Runs++
 		o := opts
+		if st.Runs == 1 {
+			o.Trace = &lines // the first and the last run: trace lengths
+		}
 		o.Disable = off
 		var seen []Injection
 		o.Skip = func(in Injection) bool {
@@ -96,12 +103,14 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 		return res, seen
 	}
 	first, seen := run(nil, opts.Disable)
+	st.LinesBefore, lines = int(lines), 0
 	if !fails(first) {
 		st.Elapsed = time.Since(start)
 		return Shrunk{}, st, fmt.Errorf("sim: seed %d does not fail as asked; nothing to shrink", opts.Seed)
 	}
 	st.Before, st.ActionsBefore = len(seen), countActions(seen)
 	st.KindsBefore = kindsOn(first.Swarm.On, opts.Disable)
+	st.EventsBefore = first.KernelEvents
 
 	// ddmin over the injections that happened (Zeller & Hildebrandt 2002):
 	// try each piece, then each complement, and refine the split when
@@ -160,8 +169,9 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 		st.OutOfTime = true
 	}
 
-	opts.VizDir = vizDir
+	opts.VizDir, opts.Trace = vizDir, &lines
 	final, seen := run(keep, off)
+	st.LinesAfter, opts.Trace = int(lines), nil
 	st.Runs-- // the confirming run is reported, not counted as search
 	if !fails(final) {
 		// Never expected: every step kept only failing runs, and runs are
@@ -182,6 +192,7 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 	}
 	st.After, st.ActionsAft = len(seen), countActions(seen)
 	st.KindsAfter = kindsOn(first.Swarm.On, off)
+	st.EventsAfter = final.KernelEvents
 	st.Elapsed = time.Since(start)
 	return out, st, nil
 }
@@ -309,4 +320,12 @@ func ParseSkip(list string) (func(Injection) bool, error) {
 		}
 		return false
 	}, nil
+}
+
+// lineCounter is an io.Writer that counts lines.
+type lineCounter int
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c += lineCounter(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
 }

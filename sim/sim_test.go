@@ -162,6 +162,9 @@ func runOne(t *testing.T, base Options, j job) {
 	if o.mismatch {
 		t.Errorf("seed %d: the two runs gave different trace hashes (nondeterminism)", seed)
 	}
+	if n := res.Linear.Inconclusive; n > 0 {
+		t.Logf("seed %d: %d histories inconclusive (porcupine timed out: not a pass)", seed, n)
+	}
 	if res.Failure != nil {
 		t.Errorf("seed %d: %s\n  replay: %s", seed, res.Failure, replayCommand(j))
 		if *flagShrink {
