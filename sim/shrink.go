@@ -112,16 +112,34 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 	st.KindsBefore = kindsOn(first.Swarm.On, opts.Disable)
 	st.EventsBefore = first.KernelEvents
 
-	// ddmin over the injections that happened (Zeller & Hildebrandt 2002):
-	// try each piece, then each complement, and refine the split when
-	// neither fails. Each test is a whole run from the seed.
+	// kinds turns off every fault kind still on, one at a time, keeping a
+	// kind off if the run still fails without it. Turning a kind off
+	// leaves the numbering of the other injections as it was (a disabled
+	// injection still counts), so it is cheap and safe to do first too.
+	kinds := func(keep map[int]bool, off FaultSet) FaultSet {
+		for f := range faultCount {
+			if !first.Swarm.On.Has(f) || off.Has(f) || time.Now().After(deadline) {
+				continue
+			}
+			if res, _ := run(keep, off.With(f)); fails(res) {
+				off = off.With(f)
+			}
+		}
+		return off
+	}
+	off := kinds(nil, opts.Disable)
+	_, seen = run(nil, off)
+
+	// ddmin over the injections that still happen (Zeller & Hildebrandt
+	// 2002): try each piece, then each complement, and refine the split
+	// when neither fails. Each test is a whole run from the seed.
 	cur := injNumbers(seen)
 	test := func(keep []int) bool {
 		if time.Now().After(deadline) {
 			st.OutOfTime = true
 			return false
 		}
-		res, _ := run(setOf(keep), opts.Disable)
+		res, _ := run(setOf(keep), off)
 		return fails(res)
 	}
 	for n := 2; len(cur) >= 2 && !st.OutOfTime; {
@@ -153,18 +171,9 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 		cur = nil
 	}
 
-	// Then every fault kind still on, one at a time: a kind whose removal
-	// keeps the failure is turned off for good.
-	off := opts.Disable
+	// Then the fault kinds again: with fewer injections, fewer are needed.
 	keep := setOf(cur)
-	for f := range faultCount {
-		if !first.Swarm.On.Has(f) || off.Has(f) || time.Now().After(deadline) {
-			continue
-		}
-		if res, _ := run(keep, off.With(f)); fails(res) {
-			off = off.With(f)
-		}
-	}
+	off = kinds(keep, off)
 	if time.Now().After(deadline) {
 		st.OutOfTime = true
 	}

@@ -211,6 +211,9 @@ func replayCommand(j job) string {
 	if j.disable != 0 {
 		cmd += " DISABLE=" + j.disable.String()
 	}
+	if buildTags != "" {
+		cmd += " TAGS=" + buildTags
+	}
 	return cmd
 }
 
