@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -165,5 +166,44 @@ func TestLinearPartitions(t *testing.T) {
 	long = append(long, d.has("a", at, false))
 	if _, err := d.check(long, ""); err == nil {
 		t.Fatal("a violation in the last piece of a long history was accepted")
+	}
+}
+
+// TestLinearMutatedRuns: real recorded histories pass, and each turns
+// into a violation when one read is falsified: a has that saw the node's
+// own acknowledged put answers false instead (lost read-your-writes).
+func TestLinearMutatedRuns(t *testing.T) {
+	mutated := 0
+	for seed := uint64(1); seed <= 40; seed++ {
+		res := Run(Options{Seed: seed, RecordOps: true})
+		if res.Failure != nil {
+			t.Fatalf("seed %d: %s", seed, res.Failure)
+		}
+		acked := map[linKey]map[entry.ID]int64{} // own acknowledged puts: return
+		for i, op := range res.Ops {
+			k := linKey{node: op.Node, epoch: op.Epoch, tree: op.Tree}
+			switch {
+			case op.Kind == OpPut && op.Ok && !op.Unknown:
+				if acked[k] == nil {
+					acked[k] = map[entry.ID]int64{}
+				}
+				acked[k][op.ID] = op.Return
+			case op.Kind == OpHas && op.Ok:
+				ret, own := acked[k][op.ID]
+				if !own || ret >= op.Call {
+					continue
+				}
+				bad := slices.Clone(res.Ops)
+				bad[i].Ok = false
+				if _, err := CheckLinear(bad, res.reg.parents, res.reg.tr.namer, ""); err == nil {
+					t.Errorf("seed %d: has(%s) falsified to false after its put returned: accepted", seed, res.reg.tr.namer(op.ID))
+				}
+				mutated++
+			}
+		}
+	}
+	t.Logf("%d falsified reads, each caught", mutated)
+	if mutated < 10 {
+		t.Fatalf("only %d reads to falsify in 40 seeds", mutated)
 	}
 }

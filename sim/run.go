@@ -100,6 +100,7 @@ type Result struct {
 	// Linear is what the linearizability check did (zero when it did not
 	// run); an inconclusive history is counted there, never a failure.
 	Linear LinearStats
+	reg    *registry // the run's entries, for re-checking Ops in tests
 }
 
 // phase is where a run is: faults on, liveness after the final heal, the
@@ -295,7 +296,7 @@ func (w *world) finish() {
 func (w *world) result() Result {
 	res := Result{Seed: w.opts.Seed, Profile: w.prof, Swarm: w.sw, Failure: w.fail, Expected: w.expected,
 		Counts: w.counts, Events: w.events, KernelEvents: w.kernelEvents, Messages: w.messages,
-		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, Linear: w.linear}
+		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, Linear: w.linear, reg: w.reg}
 	res.TraceHash = w.tr.sum()
 	if w.opts.RecordEvents {
 		res.Logs = w.logs
