@@ -8,10 +8,11 @@ FUZZTIME  ?= 5s
 SEEDS     ?= 10000
 CANARY_SEEDS ?= 1000
 PROFILE   ?= small
+TAGS      ?=
 CROSSDIR  := kernel/entry/testdata/crosscheck
 STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
 
-.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-seed sim-adversarial sim-canary fuzz-smoke fuzz crosscheck bench golden ci
+.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-seed sim-shrink sim-adversarial sim-canary fuzz-smoke fuzz crosscheck bench golden ci
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -60,12 +61,16 @@ crosscheck: ## re-derive the entry golden vectors with the IPLD JavaScript libra
 bench: ## benchmarks; each prints its ratio to the floor measured in the same run
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-sim: ## randomized simulator: SEEDS seeds (10000), each run twice, then the coverage table
-	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=$(SEEDS) -sim.profile=$(PROFILE)
+sim: ## randomized simulator: SEEDS seeds (10000), each run twice, then the coverage table (TAGS=invariants: kernel assertions too)
+	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=$(SEEDS) -sim.profile=$(PROFILE)
 
-sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PROFILE=adversarial]
-	@test -n "$(SEED)" || { echo "usage: make sim-seed SEED=<n> [PROFILE=small|adversarial|large]"; exit 2; }
-	$(GO) test ./sim -run '^TestSim$$' -count=1 -v -sim.seed=$(SEED) -sim.profile=$(PROFILE)
+sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PROFILE=adversarial] [SKIP=1-4,9-] [DISABLE=drop,crash]
+	@test -n "$(SEED)" || { echo "usage: make sim-seed SEED=<n> [PROFILE=small|adversarial|large] [SKIP=<list>] [DISABLE=<faults>]"; exit 2; }
+	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -v -sim.seed=$(SEED) -sim.profile=$(PROFILE) -sim.skip='$(SKIP)' -sim.disable='$(DISABLE)'
+
+sim-shrink: ## shrink a failing seed (60 s budget), print its replay command and regressions.txt line: make sim-shrink SEED=123
+	@test -n "$(SEED)" || { echo "usage: make sim-shrink SEED=<n> [PROFILE=...] [SKIP=<list>] [DISABLE=<faults>]"; exit 2; }
+	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -timeout 5m -sim.shrink -sim.seed=$(SEED) -sim.profile=$(PROFILE) -sim.skip='$(SKIP)' -sim.disable='$(DISABLE)'
 
 sim-adversarial: ## the adversarial profile (lost fsync, stale restore): failures it causes are reported as expected
 	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=1000 -sim.profile=adversarial

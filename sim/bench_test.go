@@ -29,7 +29,7 @@ func benchSeeds(b *testing.B) {
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if res := Run(Options{Seed: next.Add(1)}); res.Failure != nil {
+			if res := Run(Options{Seed: next.Add(1), RecordOps: true}); res.Failure != nil {
 				b.Errorf("seed %d: %s", res.Seed, res.Failure)
 			}
 		}

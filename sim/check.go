@@ -40,6 +40,7 @@ const (
 	chkRelations
 	chkConvergence
 	chkQuiescence
+	chkLinear
 	chkCount
 )
 
@@ -68,6 +69,7 @@ var checkerTable = [chkCount]checker{
 	chkRelations:   {"relations", 4, "safety", "at every boot: each relation the machine showed before the crash has its record, once the writes issued by then completed"},
 	chkConvergence: {"convergence", 10, "liveness", "after the final heal every node holds the union of the stores within ConvergeTicks"},
 	chkQuiescence:  {"quiescence", 11, "liveness", "then, with no sync asked: no entry moves, only repair syncs (bounded), and every retry has ended (12)"},
+	chkLinear:      {"linearizability", 0, "linearizability", "at the end, with RecordOps: each node's put/has/tips per tree is linearizable against a set model with read-your-writes (porcupine; 2.6 (b))"},
 }
 
 // The hook lists. Order is the order checks run in; the first failure wins.
@@ -544,4 +546,18 @@ func (n *node) tipsFor(msg kernel.Message) []entry.ID {
 		return set.sortedTips()
 	}
 	return nil
+}
+
+// checkLinear runs porcupine over the recorded operations (linear.go); a
+// violation's visualization goes to the temporary directory (G4).
+func (w *world) checkLinear() {
+	st, err := CheckLinear(w.ops, w.reg.parents, w.tr.namer, w.opts.VizDir)
+	w.linear = st
+	if err != nil {
+		var n *node
+		if v, ok := err.(*LinearViolation); ok {
+			n = w.byID[v.Node]
+		}
+		w.failf(chkLinear, n, "%v", err)
+	}
 }

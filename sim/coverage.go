@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // Mark is a rare branch or outcome a campaign must reach at least once
@@ -145,6 +146,10 @@ type Campaign struct {
 	MarkTotal  [markCount]int
 	AdvSeeds   int
 	Events     int
+	// Linear sums the linearizability checks; LinearSeeds counts the
+	// seeds checked, LinearBad those with an inconclusive history.
+	Linear                 LinearStats
+	LinearSeeds, LinearBad int
 }
 
 // Add folds one run into the campaign.
@@ -159,6 +164,19 @@ func (c *Campaign) Add(r *Result) {
 	}
 	if r.Profile.Adversarial {
 		c.AdvSeeds++
+	}
+	if l := r.Linear; l.Partitions > 0 {
+		c.LinearSeeds++
+		c.Linear.Ops += l.Ops
+		c.Linear.Partitions += l.Partitions
+		c.Linear.MaxOps = max(c.Linear.MaxOps, l.MaxOps)
+		c.Linear.UnknownOps += l.UnknownOps
+		c.Linear.UnknownHeld += l.UnknownHeld
+		c.Linear.Inconclusive += l.Inconclusive
+		c.Linear.Elapsed += l.Elapsed
+		if l.Inconclusive > 0 {
+			c.LinearBad++
+		}
 	}
 	for f := range faultCount {
 		if !faultTable[f].adversarial || r.Profile.Adversarial {
@@ -228,6 +246,11 @@ func (c *Campaign) Print(out io.Writer) {
 			status = "  NEVER"
 		}
 		fmt.Fprintf(out, "%-26s %8d %10d%s\n", m, c.MarkSeeds[m], c.MarkTotal[m], status)
+	}
+	if l := c.Linear; c.LinearSeeds > 0 {
+		fmt.Fprintf(out, "linearizability: %d seeds, %d histories, %d operations (longest %d), %d unknown-outcome puts (%d resolved as held), %d inconclusive (in %d seeds), porcupine %v in all (%v a seed)\n",
+			c.LinearSeeds, l.Partitions, l.Ops, l.MaxOps, l.UnknownOps, l.UnknownHeld, l.Inconclusive, c.LinearBad,
+			l.Elapsed.Round(time.Millisecond), (l.Elapsed / time.Duration(c.LinearSeeds)).Round(time.Microsecond))
 	}
 	fmt.Fprintln(out, "invariants (SIMULATION.md 2.6):")
 	for _, ck := range checkerTable {

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"slices"
 
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -44,6 +43,10 @@ type node struct {
 	// survive crashes (invariant 4).
 	durable map[entry.ID]bool
 	local   map[entry.ID]bool // entries this node committed
+	// epoch counts wipes; lastPut is the latest entry this node committed,
+	// which reads ask for often (read-your-writes).
+	epoch   int
+	lastPut entry.ID
 
 	steps    int      // steps of this node, for the Status sweep
 	deferred []func() // what arrived while paused
@@ -336,9 +339,10 @@ func (n *node) crash() {
 	if wipe {
 		n.disk.wipe()
 		n.durable, n.local = map[entry.ID]bool{}, map[entry.ID]bool{}
+		n.epoch++
 	}
 	w.net.serverDown(n)
-	w.unknownPuts(n)
+	w.unknownPuts(n, true)
 	w.q.push(w.now+down, n.restart)
 }
 
@@ -435,24 +439,4 @@ func (s *treeSet) sortedTips() []entry.ID {
 func idHash(id entry.ID) uint64 {
 	b := id.Bytes()
 	return binary.LittleEndian.Uint64(b[len(b)-8:])
-}
-
-// has reports whether id is reachable from tips, walking the registry's
-// parent links: what a "has" call on the node's API would answer.
-func (w *world) reachable(tips []entry.ID, id entry.ID) bool {
-	seen := map[entry.ID]bool{}
-	stack := slices.Clone(tips)
-	for len(stack) > 0 {
-		top := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if top == id {
-			return true
-		}
-		if seen[top] {
-			continue
-		}
-		seen[top] = true
-		stack = append(stack, w.reg.parents(top)...)
-	}
-	return false
 }

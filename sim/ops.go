@@ -25,13 +25,18 @@ var opNames = [...]string{"?", "put", "has", "tips"}
 
 func (k OpKind) String() string { return opNames[k] }
 
-// Op is one recorded operation. Call and Return are positions in the run
-// (the number of kernel steps so far), a total order in which operations
-// of one node are ordered as its driver saw them; CallMs and ReturnMs are
-// the simulated times. A put whose node crashed before it returned has an
-// unknown outcome: Unknown is set and Return and ReturnMs are -1.
+// Op is one recorded operation. Call and Return are positions in the
+// run's sequence of operation events (every call and every return takes
+// the next number), a total order that is the real-time order the node's
+// driver saw: two reads at the same kernel step are still ordered.
+// CallMs and ReturnMs are the simulated times. A put whose node crashed
+// before it returned has an unknown outcome: Unknown is set, and Return is
+// the crash, which settles every write in flight (or -1 if the run ended
+// first). Epoch counts the node's wipes: after a wipe its store starts
+// empty, a new history.
 type Op struct {
 	Node             kernel.PeerID
+	Epoch            int
 	Kind             OpKind
 	Tree, ID         entry.ID
 	Call, Return     int64
@@ -41,13 +46,19 @@ type Op struct {
 	Tips             []entry.ID
 }
 
+// opTick numbers one operation event.
+func (w *world) opTick() int64 {
+	w.opSeq++
+	return w.opSeq
+}
+
 func (w *world) opPut(n *node, ref kernel.Ref, b kernel.Blob) {
 	if !w.opts.RecordOps {
 		return
 	}
 	n.puts[ref] = len(w.ops)
-	w.ops = append(w.ops, Op{Node: n.id, Kind: OpPut, Tree: b.Entry.TreeID(b.ID), ID: b.ID,
-		Call: int64(w.kernelEvents), Return: -1, CallMs: w.now, ReturnMs: -1})
+	w.ops = append(w.ops, Op{Node: n.id, Epoch: n.epoch, Kind: OpPut, Tree: b.Entry.TreeID(b.ID), ID: b.ID,
+		Call: w.opTick(), Return: -1, CallMs: w.now, ReturnMs: -1})
 }
 
 func (w *world) opReturn(n *node, ref kernel.Ref, ok bool) {
@@ -56,23 +67,36 @@ func (w *world) opReturn(n *node, ref kernel.Ref, ok bool) {
 		return
 	}
 	delete(n.puts, ref)
-	w.ops[i].Return, w.ops[i].ReturnMs, w.ops[i].Ok = int64(w.kernelEvents), w.now, ok
+	w.ops[i].Return, w.ops[i].ReturnMs, w.ops[i].Ok = w.opTick(), w.now, ok
 }
 
-// opRead records a has and a tips call, both answered at once.
-func (w *world) opRead(n *node, tree entry.ID, tips []entry.ID, id entry.ID) {
-	now := int64(w.kernelEvents)
-	w.ops = append(w.ops, Op{Node: n.id, Kind: OpTips, Tree: tree, Call: now, Return: now, CallMs: w.now, ReturnMs: w.now, Ok: true, Tips: tips})
-	if !id.IsZero() {
-		w.ops = append(w.ops, Op{Node: n.id, Kind: OpHas, Tree: tree, ID: id, Call: now, Return: now, CallMs: w.now, ReturnMs: w.now,
-			Ok: w.reachable(tips, id)})
-	}
+// opTips records a tips call: the machine's tips, answered at once.
+func (w *world) opTips(n *node, tree entry.ID) {
+	now := w.opTick()
+	w.ops = append(w.ops, Op{Node: n.id, Epoch: n.epoch, Kind: OpTips, Tree: tree, Call: now, Return: now,
+		CallMs: w.now, ReturnMs: w.now, Ok: true, Tips: n.m.Tips(tree)})
 }
 
-// unknownPuts marks the puts of a crashed node as of unknown outcome.
-func (w *world) unknownPuts(n *node) {
+// opHas records a has call, answered at once from the node's store, as
+// the root package answers it (Store.Has): an observation independent of
+// the machine's tips, which the model checks against each other.
+func (w *world) opHas(n *node, id entry.ID) {
+	now := w.opTick()
+	w.ops = append(w.ops, Op{Node: n.id, Epoch: n.epoch, Kind: OpHas, Tree: w.reg.tree(id), ID: id, Call: now, Return: now,
+		CallMs: w.now, ReturnMs: w.now, Ok: n.disk.has(id)})
+}
+
+// unknownPuts marks the puts of a crashed node as of unknown outcome,
+// settled now: the crash decided the fate of every write in flight.
+// settled is false at the end of the run, where nothing is decided.
+func (w *world) unknownPuts(n *node, settled bool) {
+	now := w.opTick()
 	for _, ref := range slices.Sorted(maps.Keys(n.puts)) {
-		w.ops[n.puts[ref]].Unknown = true
+		op := &w.ops[n.puts[ref]]
+		op.Unknown = true
+		if settled {
+			op.Return, op.ReturnMs = now, w.now
+		}
 	}
 	clear(n.puts)
 	clear(n.syncs)

@@ -32,6 +32,14 @@ func (g *registry) parents(id entry.ID) []entry.ID {
 	return nil
 }
 
+// tree returns the tree of a known entry (zero for an unknown one).
+func (g *registry) tree(id entry.ID) entry.ID {
+	if e := g.entries[id]; e != nil {
+		return e.TreeID(id)
+	}
+	return entry.ID{}
+}
+
 func (g *registry) height(id entry.ID) uint64 {
 	if e := g.entries[id]; e != nil {
 		return e.Tree.Height

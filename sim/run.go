@@ -35,8 +35,15 @@ type Options struct {
 	// (kernel.DescribeReady with short aliases), every fault.
 	Trace io.Writer
 	// RecordOps keeps the local API operations (put, has, tips) with their
-	// call and return points, for linearizability checking.
+	// call and return points, and (unless Unchecked) checks each node's
+	// history for linearizability at the end (linear.go). Not in the
+	// adversarial profile, whose lost fsync and stale restore drop
+	// acknowledged entries by design.
 	RecordOps bool
+	// VizDir, when set, is where a linearizability failure writes
+	// porcupine's HTML visualization (G4); "" writes none (a shrinker's
+	// hundreds of failing runs).
+	VizDir string
 	// RecordEvents keeps every node's event log (Result.Logs).
 	RecordEvents bool
 	// Unchecked runs no checker and no purity replay, only the simulation
@@ -57,7 +64,7 @@ type Injection struct {
 
 // Failure says which checker failed, where and why.
 type Failure struct {
-	Class     string // safety, liveness, panic, harness
+	Class     string // safety, liveness, linearizability, panic, harness
 	Checker   string
 	Invariant int // SIMULATION.md 2.6 number, 0 for harness-level checks
 	Tick      int64
@@ -90,6 +97,10 @@ type Result struct {
 	Injections                     int
 	Ops                            []Op
 	Logs                           []*EventLog
+	// Linear is what the linearizability check did (zero when it did not
+	// run); an inconclusive history is counted there, never a failure.
+	Linear LinearStats
+	reg    *registry // the run's entries, for re-checking Ops in tests
 }
 
 // phase is where a run is: faults on, liveness after the final heal, the
@@ -129,6 +140,8 @@ type world struct {
 	injections           int
 	ref                  kernel.Ref
 	ops                  []Op
+	opSeq                int64
+	linear               LinearStats
 	logs                 []*EventLog
 	checkNode            int
 	live                 liveness
@@ -276,7 +289,10 @@ func (w *world) finish() {
 		w.checkPurity()
 	}
 	for _, n := range w.nodes {
-		w.unknownPuts(n) // never answered: the run ended first
+		w.unknownPuts(n, false) // never answered: the run ended first
+	}
+	if w.fail == nil && !w.opts.Unchecked && w.opts.RecordOps && !w.prof.Adversarial {
+		w.checkLinear()
 	}
 	w.tr.line("end: %d events, %d kernel events, %d messages", w.events, w.kernelEvents, w.messages)
 }
@@ -284,7 +300,7 @@ func (w *world) finish() {
 func (w *world) result() Result {
 	res := Result{Seed: w.opts.Seed, Profile: w.prof, Swarm: w.sw, Failure: w.fail, Expected: w.expected,
 		Counts: w.counts, Events: w.events, KernelEvents: w.kernelEvents, Messages: w.messages,
-		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops}
+		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, Linear: w.linear, reg: w.reg}
 	res.TraceHash = w.tr.sum()
 	if w.opts.RecordEvents {
 		res.Logs = w.logs

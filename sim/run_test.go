@@ -13,6 +13,11 @@ func TestRunDeterministic(t *testing.T) {
 	if a.TraceHash != b.TraceHash {
 		t.Fatal("the same seed gave two traces (with and without checkers)")
 	}
+	// Recording and checking the local API (reads included) changes
+	// nothing the machines do.
+	if c := Run(Options{Seed: 7, RecordOps: true}); c.Failure != nil || c.TraceHash != a.TraceHash || c.Linear.Partitions == 0 {
+		t.Fatalf("with RecordOps: failure %v, same trace %t, %d histories checked", c.Failure, c.TraceHash == a.TraceHash, c.Linear.Partitions)
+	}
 	if Run(Options{Seed: 8}).TraceHash == a.TraceHash {
 		t.Fatal("two seeds gave the same trace: the hash does not see the run")
 	}

@@ -2,15 +2,18 @@ package sim
 
 import (
 	"bufio"
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -22,6 +25,8 @@ var (
 	flagDisable = flag.String("sim.disable", "", "fault kinds to turn off, comma-separated")
 	flagTrace   = flag.Bool("sim.trace", false, "print the readable trace of -sim.seed")
 	flagStop    = flag.Bool("sim.stopfirst", false, "stop a campaign at its first failing seed and report it (the canary job)")
+	flagSkip    = flag.String("sim.skip", "", "injections to skip in -sim.seed, e.g. 1-4,6,9- (what -sim.shrink prints)")
+	flagShrink  = flag.Bool("sim.shrink", false, "when -sim.seed fails, shrink its schedule and print the replay command")
 )
 
 // TestSim runs a campaign of seeds (or one seed with -sim.seed), each
@@ -35,29 +40,47 @@ func TestSim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := Options{Profile: *flagProfile, Ticks: *flagTicks, Disable: disable}
+	// Every seed records its local API operations and checks them for
+	// linearizability at the end (linear.go): about 4% of a run's time.
+	base := Options{Profile: *flagProfile, Ticks: *flagTicks, RecordOps: true, VizDir: os.TempDir()}
 	if *flagSeed != "" {
 		seed, err := strconv.ParseUint(*flagSeed, 10, 64)
 		if err != nil {
 			t.Fatalf("-sim.seed: %v", err)
 		}
-		runOne(t, base, seed)
+		runOne(t, base, job{seed: seed, profile: base.Profile, skip: *flagSkip, disable: disable})
 		return
 	}
 	if *flagStop {
 		runUntilFailure(t, base, *flagFirst, *flagSeeds)
 		return
 	}
+	if *flagSkip != "" || *flagShrink {
+		t.Fatal("-sim.skip and -sim.shrink need -sim.seed")
+	}
 	jobs := regressions(t)
 	for i := range uint64(*flagSeeds) {
-		jobs = append(jobs, job{seed: *flagFirst + i, profile: base.Profile})
+		jobs = append(jobs, job{seed: *flagFirst + i, profile: base.Profile, disable: disable})
 	}
 	runCampaign(t, base, jobs)
 }
 
+// job is one run of a campaign: a seed, and for a shrunk regression the
+// injections it skips and the fault kinds it turns off.
 type job struct {
 	seed    uint64
 	profile string
+	skip    string
+	disable FaultSet
+}
+
+// options returns base set up for the job.
+func (j job) options(base Options) (Options, error) {
+	opts := base
+	opts.Seed, opts.Profile, opts.Disable = j.seed, j.profile, j.disable
+	skip, err := ParseSkip(j.skip)
+	opts.Skip = skip
+	return opts, err
 }
 
 type outcome struct {
@@ -84,9 +107,10 @@ func runCampaign(t *testing.T, base Options, jobs []job) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				opts := base
-				opts.Seed, opts.Profile = jobs[i].seed, jobs[i].profile
+				// regressions() checked every skip list already.
+				opts, _ := jobs[i].options(base)
 				out[i] = runTwice(opts)
+				out[i].job = jobs[i]
 			}
 		})
 	}
@@ -105,6 +129,9 @@ func runCampaign(t *testing.T, base Options, jobs []job) {
 		if f := o.res.Failure; f != nil {
 			t.Errorf("seed %d: %s\n  replay: %s", o.seed, f, replayCommand(o.job))
 		}
+		if n := o.res.Linear.Inconclusive; n > 0 {
+			t.Logf("seed %d: %d histories inconclusive (porcupine timed out: not a pass)\n  replay: %s", o.seed, n, replayCommand(o.job))
+		}
 	}
 	c.Print(os.Stdout)
 	if gaps := c.Gaps(); len(gaps) > 0 {
@@ -114,9 +141,13 @@ func runCampaign(t *testing.T, base Options, jobs []job) {
 
 // runOne runs one seed with its readable trace on stdout (with -v or
 // -sim.trace), then again to compare the trace hashes, and prints a
-// summary after the trace.
-func runOne(t *testing.T, opts Options, seed uint64) {
-	opts.Seed = seed
+// summary after the trace; with -sim.shrink, a failure is then shrunk.
+func runOne(t *testing.T, base Options, j job) {
+	opts, err := j.options(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := j.seed
 	out := bufio.NewWriterSize(os.Stdout, 1<<16)
 	if testing.Verbose() || *flagTrace {
 		opts.Trace = out
@@ -125,6 +156,10 @@ func runOne(t *testing.T, opts Options, seed uint64) {
 	res := o.res
 	fmt.Fprintf(out, "seed %d profile %s: %d events, %d kernel events, %d messages, %d ticks, %dms simulated, trace %x\n",
 		seed, res.Profile.Name, res.Events, res.KernelEvents, res.Messages, res.Ticks, res.SimMs, res.TraceHash[:8])
+	if l := res.Linear; l.Partitions > 0 {
+		fmt.Fprintf(out, "linearizability: %d histories, %d operations (longest %d), %d unknown-outcome puts (%d resolved as held), %d inconclusive, %v\n",
+			l.Partitions, l.Ops, l.MaxOps, l.UnknownOps, l.UnknownHeld, l.Inconclusive, l.Elapsed.Round(time.Microsecond))
+	}
 	if res.Expected != nil {
 		fmt.Fprintf(out, "expected liveness failure (adversarial profile): %s\n", res.Expected)
 	}
@@ -132,26 +167,92 @@ func runOne(t *testing.T, opts Options, seed uint64) {
 	if o.mismatch {
 		t.Errorf("seed %d: the two runs gave different trace hashes (nondeterminism)", seed)
 	}
-	if res.Failure != nil {
-		t.Errorf("seed %d: %s\n  replay: %s", seed, res.Failure, replayCommand(o.job))
+	if n := res.Linear.Inconclusive; n > 0 {
+		t.Logf("seed %d: %d histories inconclusive (porcupine timed out: not a pass)", seed, n)
 	}
+	if res.Failure != nil {
+		t.Errorf("seed %d: %s\n  replay: %s", seed, res.Failure, replayCommand(j))
+		if *flagShrink {
+			shrinkOne(t, opts, j, res.Failure)
+		}
+	} else if *flagShrink {
+		t.Logf("seed %d passes: nothing to shrink", seed)
+	}
+}
+
+// shrinkOne minimizes a failing seed and prints how to replay the result
+// and the line that records it in testdata/regressions.txt.
+func shrinkOne(t *testing.T, opts Options, j job, f *Failure) {
+	opts.Trace = nil
+	shrunk, st, err := Shrink(opts, SameFailure(f))
+	if err != nil {
+		t.Errorf("shrink: %v", err)
+		return
+	}
+	sj := job{seed: j.seed, profile: j.profile, skip: shrunk.Skip, disable: shrunk.Disable}
+	fmt.Printf("%s\n", st)
+	fmt.Printf("shrunk failure: %s\n", shrunk.Result.Failure)
+	fmt.Printf("kept injections: %v\n", shrunk.Keep)
+	fmt.Printf("replay: %s\n", replayCommand(sj))
+	fmt.Printf("regressions.txt: %s  # %s: %s\n", regressionLine(sj), f.Checker, firstLine(f.Message))
+}
+
+// firstLine is a failure message short enough for a note: its first
+// line, without the parenthesized details (paths, re-check results).
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	s, _, _ = strings.Cut(s, " (")
+	return s
 }
 
 func replayCommand(j job) string {
+	cmd := fmt.Sprintf("make sim-seed SEED=%d", j.seed)
 	if j.profile != "" && j.profile != "small" {
-		return fmt.Sprintf("make sim-seed SEED=%d PROFILE=%s", j.seed, j.profile)
+		cmd += " PROFILE=" + j.profile
 	}
-	return fmt.Sprintf("make sim-seed SEED=%d", j.seed)
+	if j.skip != "" {
+		cmd += " SKIP=" + j.skip
+	}
+	if j.disable != 0 {
+		cmd += " DISABLE=" + j.disable.String()
+	}
+	if buildTags != "" {
+		cmd += " TAGS=" + buildTags
+	}
+	return cmd
 }
 
-// regressions reads testdata/regressions.txt: "seed [profile] # note".
+// regressionLine is a job as testdata/regressions.txt writes it.
+func regressionLine(j job) string {
+	line := fmt.Sprintf("%d %s", j.seed, cmp.Or(j.profile, "small"))
+	if j.skip != "" {
+		line += " skip=" + j.skip
+	}
+	if j.disable != 0 {
+		line += " disable=" + j.disable.String()
+	}
+	return line
+}
+
+// regressions reads testdata/regressions.txt.
 func regressions(t *testing.T) []job {
 	data, err := os.ReadFile("testdata/regressions.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
+	jobs, err := parseRegressions(string(data))
+	if err != nil {
+		t.Fatalf("testdata/regressions.txt: %v", err)
+	}
+	return jobs
+}
+
+// parseRegressions reads lines "seed [profile] [skip=LIST]
+// [disable=LIST] # note", the form regressionLine writes; a line with a
+// seed alone (the older form) runs the whole seed.
+func parseRegressions(data string) ([]job, error) {
 	var jobs []job
-	for _, line := range strings.Split(string(data), "\n") {
+	for _, line := range strings.Split(data, "\n") {
 		line, _, _ = strings.Cut(line, "#")
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
@@ -159,13 +260,46 @@ func regressions(t *testing.T) []job {
 		}
 		seed, err := strconv.ParseUint(fields[0], 10, 64)
 		if err != nil {
-			t.Fatalf("testdata/regressions.txt: %q: %v", line, err)
+			return nil, fmt.Errorf("%q: %v", line, err)
 		}
 		j := job{seed: seed, profile: "small"}
-		if len(fields) > 1 {
-			j.profile = fields[1]
+		for _, f := range fields[1:] {
+			key, val, ok := strings.Cut(f, "=")
+			switch {
+			case !ok:
+				j.profile = f
+			case key == "skip":
+				j.skip = val
+				_, err = ParseSkip(val)
+			case key == "disable":
+				j.disable, err = ParseFaults(val)
+			default:
+				err = fmt.Errorf("unknown field %q", key)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%q: %v", line, err)
+			}
 		}
 		jobs = append(jobs, j)
 	}
-	return jobs
+	return jobs, nil
+}
+
+// TestRegressionLines: the line -sim.shrink prints reads back as the same
+// job, and the older lines keep their meaning.
+func TestRegressionLines(t *testing.T) {
+	shrunk := job{seed: 2, profile: "adversarial", skip: "1-9,11,19-", disable: FaultSet(0).With(FaultCrash).With(FaultDrop)}
+	jobs, err := parseRegressions(regressionLine(shrunk) + "  # note\n113   # old form\n86 large # old form with a profile\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []job{shrunk, {seed: 113, profile: "small"}, {seed: 86, profile: "large"}}
+	if !slices.Equal(jobs, want) {
+		t.Fatalf("got %+v, want %+v", jobs, want)
+	}
+	for _, bad := range []string{"x", "5 skip=0-", "5 disable=nope", "5 color=red"} {
+		if _, err := parseRegressions(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
 }

@@ -217,6 +217,7 @@ func (n *node) commit(blobs []kernel.Blob) {
 		refs[i] = w.nextRef()
 		evs[i] = kernel.Committed{Ref: refs[i], Blob: b}
 		n.local[b.ID] = true
+		n.lastPut = b.ID
 		w.opPut(n, refs[i], b)
 	}
 	s := n.stepAll(evs, fromSim, nil)
@@ -227,17 +228,31 @@ func (n *node) commit(blobs []kernel.Blob) {
 	}
 }
 
-// read queries the local API: the tips of a tree, and whether it holds a
-// random entry written so far. Recorded only with Options.RecordOps, but
-// drawn always, so the streams do not depend on recording.
+// read queries the local API: the tips of a tree, and whether it holds an
+// entry: half the time the node's own latest commit (read-your-writes),
+// else a random entry written so far. Recorded only with
+// Options.RecordOps, but drawn always, so the streams do not depend on
+// recording; reads change nothing, so their draws (from the action's own
+// stream) move no other decision.
 func (wl *workload) read(r rng, n *node, tree entry.ID) {
 	var id entry.ID
 	if len(wl.written) > 0 {
 		id = wl.written[r.pick(len(wl.written))]
 	}
-	if !wl.w.opts.RecordOps {
+	own := r.chance(5000)
+	hasFirst := r.chance(5000)
+	if own && !n.lastPut.IsZero() {
+		id = n.lastPut
+	}
+	w := wl.w
+	if !w.opts.RecordOps {
 		return
 	}
-	tips := n.m.Tips(tree)
-	wl.w.opRead(n, tree, tips, id)
+	if hasFirst && !id.IsZero() {
+		w.opHas(n, id)
+	}
+	w.opTips(n, tree)
+	if !hasFirst && !id.IsZero() {
+		w.opHas(n, id)
+	}
 }

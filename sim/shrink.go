@@ -1,0 +1,340 @@
+package sim
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Shrinking (SIMULATION.md G5, P15): a failing seed's schedule is its
+// injections (faults and workload actions, numbered in run order) and the
+// fault kinds the swarm turned on. Shrink keeps a subset of the injections
+// with delta debugging (ddmin), then turns off every fault kind it can,
+// re-running the seed each time and keeping a change only if the run
+// still fails. Skipped injections still make their random draws, so the
+// rest of the run stays as close to the original as the skipped faults
+// allow. The result is a seed plus a skip list and a disable list: a
+// replayable run (Options.Skip from ParseSkip), not a new trace format.
+
+// ShrinkBudget bounds the time Shrink spends (G5: 60 s).
+const ShrinkBudget = 60 * time.Second
+
+// Shrunk is a minimized failing run.
+type Shrunk struct {
+	// Options is the original Options with Skip and Disable set: running it
+	// fails the same way.
+	Options Options
+	// Keep lists the injections that still happen (numbered as the
+	// shrunk run numbers them); Skip is its complement as a compact list
+	// for -sim.skip and regressions.txt.
+	Keep    []int
+	Skip    string
+	Disable FaultSet
+	Result  Result // the shrunk run's result
+}
+
+// ShrinkStats says what shrinking did.
+type ShrinkStats struct {
+	Runs                      int
+	Before, After             int // injections that happened
+	KindsBefore, KindsAfter   int // fault kinds on and not disabled
+	ActionsBefore, ActionsAft int // workload actions among the injections
+	EventsBefore, EventsAfter int // kernel events (Steps) in the run, most of them ticks
+	LinesBefore, LinesAfter   int // lines of the readable trace (idle ticks are not printed)
+	Elapsed                   time.Duration
+	OutOfTime                 bool // the budget ran out: the result is smaller, maybe not 1-minimal
+}
+
+func (s ShrinkStats) String() string {
+	out := fmt.Sprintf("shrunk %d injections (%d workload actions) to %d (%d), fault kinds %d to %d, kernel events %d to %d, trace lines %d to %d, in %d runs, %v",
+		s.Before, s.ActionsBefore, s.After, s.ActionsAft, s.KindsBefore, s.KindsAfter, s.EventsBefore, s.EventsAfter, s.LinesBefore, s.LinesAfter, s.Runs, s.Elapsed.Round(time.Millisecond))
+	if s.OutOfTime {
+		out += " (budget spent: not 1-minimal)"
+	}
+	return out
+}
+
+// SameFailure is the usual predicate: a failure of the same checker.
+func SameFailure(orig *Failure) func(Result) bool {
+	return func(r Result) bool {
+		return r.Failure != nil && r.Failure.Class == orig.Class && r.Failure.Checker == orig.Checker
+	}
+}
+
+// Shrink minimizes a failing run within ShrinkBudget. fails says whether
+// a run still shows the failure; opts must fail with its own Skip and
+// Disable (both are kept: shrinking only removes more). A non-nil error
+// means opts does not fail to begin with.
+func Shrink(opts Options, fails func(Result) bool) (Shrunk, ShrinkStats, error) {
+	return shrinkWithin(opts, fails, ShrinkBudget)
+}
+
+func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (Shrunk, ShrinkStats, error) {
+	start := time.Now()
+	deadline := start.Add(budget)
+	var st ShrinkStats
+	opts.Trace = nil
+	vizDir := opts.VizDir
+	opts.VizDir = "" // only the final run's failure is worth a visualization
+	base := opts.Skip
+	// run replays opts with only the injections in keep (nil keeps all)
+	// and the kinds in off disabled, and returns the injections that
+	// happened.
+	var lines lineCounter
+	run := func(keep map[int]bool, off FaultSet) (Result, []Injection) {
+		st.Runs++
+		o := opts
+		if st.Runs == 1 {
+			o.Trace = &lines // the first and the last run: trace lengths
+		}
+		o.Disable = off
+		var seen []Injection
+		o.Skip = func(in Injection) bool {
+			if keep != nil && !keep[in.N] || base != nil && base(in) {
+				return true
+			}
+			seen = append(seen, in)
+			return false
+		}
+		res := Run(o)
+		return res, seen
+	}
+	first, seen := run(nil, opts.Disable)
+	st.LinesBefore, lines = int(lines), 0
+	if !fails(first) {
+		st.Elapsed = time.Since(start)
+		return Shrunk{}, st, fmt.Errorf("sim: seed %d does not fail as asked; nothing to shrink", opts.Seed)
+	}
+	st.Before, st.ActionsBefore = len(seen), countActions(seen)
+	st.KindsBefore = kindsOn(first.Swarm.On, opts.Disable)
+	st.EventsBefore = first.KernelEvents
+
+	// kinds turns off every fault kind still on, one at a time, keeping a
+	// kind off if the run still fails without it. Turning a kind off
+	// leaves the numbering of the other injections as it was (a disabled
+	// injection still counts), so it is cheap and safe to do first too.
+	kinds := func(keep map[int]bool, off FaultSet) FaultSet {
+		for f := range faultCount {
+			if !first.Swarm.On.Has(f) || off.Has(f) || time.Now().After(deadline) {
+				continue
+			}
+			if res, _ := run(keep, off.With(f)); fails(res) {
+				off = off.With(f)
+			}
+		}
+		return off
+	}
+	off := kinds(nil, opts.Disable)
+	_, seen = run(nil, off)
+
+	// ddmin over the injections that still happen (Zeller & Hildebrandt
+	// 2002): try each piece, then each complement, and refine the split
+	// when neither fails. Each test is a whole run from the seed.
+	cur := injNumbers(seen)
+	test := func(keep []int) bool {
+		if time.Now().After(deadline) {
+			st.OutOfTime = true
+			return false
+		}
+		res, _ := run(setOf(keep), off)
+		return fails(res)
+	}
+	for n := 2; len(cur) >= 2 && !st.OutOfTime; {
+		pieces := split(cur, n)
+		reduced := false
+		for _, p := range pieces {
+			if test(p) {
+				cur, n, reduced = p, 2, true
+				break
+			}
+		}
+		if !reduced && n > 2 {
+			for i := range pieces {
+				c := complement(pieces, i)
+				if test(c) {
+					cur, n, reduced = c, max(n-1, 2), true
+					break
+				}
+			}
+		}
+		if !reduced {
+			if n >= len(cur) {
+				break
+			}
+			n = min(2*n, len(cur))
+		}
+	}
+	if len(cur) == 1 && !st.OutOfTime && test(nil) {
+		cur = nil
+	}
+
+	// Then the fault kinds again: with fewer injections, fewer are needed.
+	keep := setOf(cur)
+	off = kinds(keep, off)
+	if time.Now().After(deadline) {
+		st.OutOfTime = true
+	}
+
+	opts.VizDir, opts.Trace = vizDir, &lines
+	final, seen := run(keep, off)
+	st.LinesAfter, opts.Trace = int(lines), nil
+	st.Runs-- // the confirming run is reported, not counted as search
+	if !fails(final) {
+		// Never expected: every step kept only failing runs, and runs are
+		// deterministic. Say so rather than hand back a passing schedule.
+		return Shrunk{}, st, fmt.Errorf("sim: seed %d: the shrunk run no longer fails (nondeterminism?)", opts.Seed)
+	}
+	out := Shrunk{Keep: injNumbers(seen), Disable: off, Result: final}
+	out.Skip = FormatSkip(out.Keep)
+	out.Options = opts
+	out.Options.Disable = off
+	skip, err := ParseSkip(out.Skip)
+	if err != nil {
+		return Shrunk{}, st, err
+	}
+	out.Options.Skip = skip
+	if base != nil {
+		out.Options.Skip = func(in Injection) bool { return skip(in) || base(in) }
+	}
+	st.After, st.ActionsAft = len(seen), countActions(seen)
+	st.KindsAfter = kindsOn(first.Swarm.On, off)
+	st.EventsAfter = final.KernelEvents
+	st.Elapsed = time.Since(start)
+	return out, st, nil
+}
+
+func countActions(ins []Injection) int {
+	n := 0
+	for _, in := range ins {
+		if in.Action != "" {
+			n++
+		}
+	}
+	return n
+}
+
+func kindsOn(on, off FaultSet) int {
+	n := 0
+	for f := range faultCount {
+		if on.Has(f) && !off.Has(f) {
+			n++
+		}
+	}
+	return n
+}
+
+func injNumbers(ins []Injection) []int {
+	out := make([]int, len(ins))
+	for i, in := range ins {
+		out[i] = in.N
+	}
+	return out
+}
+
+func setOf(ns []int) map[int]bool {
+	m := make(map[int]bool, len(ns))
+	for _, n := range ns {
+		m[n] = true
+	}
+	return m
+}
+
+// split cuts s into n pieces of nearly equal length.
+func split(s []int, n int) [][]int {
+	var out [][]int
+	for i := range n {
+		lo, hi := i*len(s)/n, (i+1)*len(s)/n
+		if hi > lo {
+			out = append(out, s[lo:hi])
+		}
+	}
+	return out
+}
+
+func complement(pieces [][]int, skip int) []int {
+	var out []int
+	for i, p := range pieces {
+		if i != skip {
+			out = append(out, p...)
+		}
+	}
+	return out
+}
+
+// FormatSkip writes the complement of keep (sorted injection numbers) as
+// compact ranges: "1-4,6-11,13-" skips everything but 5 and 12; "-" skips
+// all; "" skips nothing.
+func FormatSkip(keep []int) string {
+	keep = slices.Sorted(slices.Values(keep))
+	keep = slices.Compact(keep)
+	var parts []string
+	next := 1
+	for _, k := range keep {
+		switch {
+		case k == next+1:
+			parts = append(parts, strconv.Itoa(next))
+		case k > next+1:
+			parts = append(parts, fmt.Sprintf("%d-%d", next, k-1))
+		}
+		next = k + 1
+	}
+	if next == 1 {
+		return "-"
+	}
+	return strings.Join(append(parts, fmt.Sprintf("%d-", next)), ",")
+}
+
+// ParseSkip reads a skip list ("3,7-9,12-": single numbers, closed ranges
+// and one open range; "-" alone is everything) into a Skip function for
+// Options. An empty list skips nothing and returns nil.
+func ParseSkip(list string) (func(Injection) bool, error) {
+	list = strings.TrimSpace(list)
+	if list == "" {
+		return nil, nil
+	}
+	type span struct{ lo, hi int } // hi < 0: open
+	var spans []span
+	for _, part := range strings.Split(list, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, ranged := strings.Cut(part, "-")
+		var sp span
+		var err error
+		switch {
+		case part == "-":
+			sp = span{1, -1}
+		case !ranged:
+			sp.lo, err = strconv.Atoi(lo)
+			sp.hi = sp.lo
+		default:
+			if sp.lo, err = strconv.Atoi(lo); err == nil {
+				sp.hi = -1
+				if hi != "" {
+					sp.hi, err = strconv.Atoi(hi)
+				}
+			}
+		}
+		if err != nil || sp.lo < 1 || sp.hi >= 0 && sp.hi < sp.lo {
+			return nil, fmt.Errorf("sim: bad skip list %q at %q", list, part)
+		}
+		spans = append(spans, sp)
+	}
+	return func(in Injection) bool {
+		for _, sp := range spans {
+			if in.N >= sp.lo && (sp.hi < 0 || in.N <= sp.hi) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+// lineCounter is an io.Writer that counts lines.
+type lineCounter int
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c += lineCounter(bytes.Count(p, []byte{'\n'}))
+	return len(p), nil
+}

@@ -1,0 +1,124 @@
+package sim
+
+import (
+	"cmp"
+	"slices"
+	"testing"
+	"time"
+)
+
+// plantedFailure returns options for seed and a predicate that fails a
+// run in which both a crash and a dropped message happened: a bug that
+// needs two faults together. The caller's Skip sees only the injections
+// that were not skipped (Shrink asks it last), so it records what
+// happened; the predicate reads and resets that record after each run.
+func plantedFailure(seed uint64) (Options, func(Result) bool, *[]Injection) {
+	var applied []Injection
+	opts := Options{Seed: seed, Skip: func(in Injection) bool {
+		applied = append(applied, in)
+		return false
+	}}
+	fails := func(Result) bool {
+		crash := slices.ContainsFunc(applied, func(in Injection) bool { return in.Fault == FaultCrash })
+		drop := slices.ContainsFunc(applied, func(in Injection) bool { return in.Fault == FaultDrop })
+		applied = nil
+		return crash && drop
+	}
+	return opts, fails, &applied
+}
+
+// TestShrinkPlanted: Shrink reduces a planted two-fault failure to one
+// crash, one dropped message and the few workload actions that make a
+// message to drop, and to those two fault kinds; the printed skip list
+// replays it, and dropping any kept injection makes the run pass
+// (1-minimal, what ddmin promises).
+func TestShrinkPlanted(t *testing.T) {
+	const seed = 3 // drop and crash are both on in this seed's swarm
+	opts, fails, applied := plantedFailure(seed)
+	if !fails(Run(opts)) {
+		t.Fatalf("seed %d: no crash and drop to plant a failure on", seed)
+	}
+	shrunk, st, err := shrinkWithin(opts, fails, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s; keep %v; skip %s; disable %s", st, shrunk.Keep, shrunk.Skip, shrunk.Disable)
+	if st.OutOfTime || st.Before < 50 || st.After-st.ActionsAft != 2 || st.After > st.Before/10 || st.KindsAfter != 2 {
+		t.Fatalf("not shrunk to the two faults and a few actions: %s", st)
+	}
+	if shrunk.Disable.Has(FaultCrash) || shrunk.Disable.Has(FaultDrop) {
+		t.Fatalf("disabled a kind the failure needs: %s", shrunk.Disable)
+	}
+	// Replay from the printed form, as -sim.skip and -sim.disable do.
+	skip, err := ParseSkip(shrunk.Skip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay := Options{Seed: seed, Disable: shrunk.Disable, Skip: func(in Injection) bool {
+		if skip(in) {
+			return true
+		}
+		*applied = append(*applied, in)
+		return false
+	}}
+	if !fails(Run(replay)) {
+		t.Fatal("the shrunk schedule does not fail on replay")
+	}
+	Run(replay)
+	var kinds []string
+	for _, in := range *applied {
+		kinds = append(kinds, cmp.Or(in.Action, in.Fault.String()))
+	}
+	*applied = nil
+	t.Logf("replayed injections: %v", kinds)
+	if len(kinds) != len(shrunk.Keep) {
+		t.Fatalf("replay made %d injections, the shrunk run %d", len(kinds), len(shrunk.Keep))
+	}
+	for _, drop := range shrunk.Keep {
+		one := replay
+		one.Skip = func(in Injection) bool { return in.N == drop || replay.Skip(in) }
+		if fails(Run(one)) {
+			t.Errorf("still fails without injection %d: not minimal", drop)
+		}
+	}
+}
+
+// TestShrinkPasses: a run that does not fail is refused, not shrunk.
+func TestShrinkPasses(t *testing.T) {
+	if _, _, err := shrinkWithin(Options{Seed: 3}, func(r Result) bool { return r.Failure != nil }, time.Second); err == nil {
+		t.Fatal("shrank a passing run")
+	}
+}
+
+func TestSkipList(t *testing.T) {
+	for _, c := range []struct {
+		keep []int
+		list string
+	}{
+		{nil, "-"},
+		{[]int{1}, "2-"},
+		{[]int{5, 12}, "1-4,6-11,13-"},
+		{[]int{2, 3, 5}, "1,4,6-"},
+	} {
+		if got := FormatSkip(c.keep); got != c.list {
+			t.Errorf("FormatSkip(%v) = %q, want %q", c.keep, got, c.list)
+		}
+		skip, err := ParseSkip(c.list)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= 20; n++ {
+			if skip(Injection{N: n}) == slices.Contains(c.keep, n) {
+				t.Errorf("%q: injection %d skipped=%t", c.list, n, skip(Injection{N: n}))
+			}
+		}
+	}
+	if skip, err := ParseSkip(""); skip != nil || err != nil {
+		t.Error("an empty list must skip nothing")
+	}
+	for _, bad := range []string{"x", "0", "5-3", "1,,2", "-3"} {
+		if _, err := ParseSkip(bad); err == nil {
+			t.Errorf("ParseSkip(%q) accepted", bad)
+		}
+	}
+}
