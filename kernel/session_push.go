@@ -11,6 +11,13 @@ import (
 // to push (we held nothing).
 func (ss *session) startPush(m *Machine) {
 	t := m.trees[ss.key.tree]
+	if ss.theirTips != nil && t != nil && t.dag.Len() > 0 && !m.mayPush(t, m.peers[ss.key.peer]) {
+		// NB: before anything else, so that a sync with a peer that may
+		// not read the tree never counts as done (and never makes a
+		// background relation with it).
+		ss.fail(m, fmt.Sprintf("not pushing: peer key %s may not read tree %s", m.peers[ss.key.peer].key, ss.key.tree))
+		return
+	}
 	if ss.theirTips == nil || t == nil || t.dag.Len() == 0 || !m.mayWrite(t) {
 		// NB: a node that may not write the tree (a reader) pushes
 		// nothing: the peer would refuse it, failing the sync.
