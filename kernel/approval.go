@@ -77,9 +77,20 @@ type Decide struct {
 
 func (Decide) isEvent() {}
 
+// approvals is the registry. byID holds durable records only, so that
+// what Approvals lists and Decide acts on survives a crash. A new request
+// is in adding until its Write (which also deletes the record it evicts)
+// is durable; the same key asking meanwhile waits for the same answer.
 type approvals struct {
 	byID    map[string]*ApprovalRequest
+	adding  []*adding
 	nextSeq uint64
+}
+
+type adding struct {
+	rec     *ApprovalRequest
+	evicts  string // the record the Write deletes, or ""
+	waiting []Received
 }
 
 // Approvals lists the registry, oldest first.
@@ -112,6 +123,12 @@ func (m *Machine) requestBootstrap(ev Received, t *tree, msg SyncTree) bool {
 		return false
 	}
 	reg := &m.approvals
+	for _, a := range reg.adding {
+		if a.rec.Tree == t.root && a.rec.Key == msg.RequestingKey {
+			a.waiting = append(a.waiting, ev)
+			return true
+		}
+	}
 	for _, r := range m.Approvals() {
 		if r.Tree != t.root || r.Key != msg.RequestingKey {
 			continue
@@ -126,51 +143,70 @@ func (m *Machine) requestBootstrap(ev Received, t *tree, msg SyncTree) bool {
 			return true
 		}
 	}
-	if !m.makeRoomForRequest() {
+	evicts, ok := m.roomForRequest()
+	if !ok {
 		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: fmt.Sprintf(
-			"Busy: %d bootstrap requests are pending approval; retry once an admin has decided some", len(reg.byID))})
+			"Busy: %d bootstrap requests are pending approval; retry once an admin has decided some", len(reg.byID)+len(reg.adding))})
 		return true
 	}
 	id := make([]byte, 16)
 	m.authRNG.fill(id)
 	reg.nextSeq++
-	r := &ApprovalRequest{ID: hex.EncodeToString(id), Tree: t.root, Key: msg.RequestingKey, KeyName: *msg.RequestingKeyName,
-		Requested: *msg.RequestedPermission, Metadata: msg.Metadata, From: ev.From, AtMs: m.nowMs,
-		Status: ApprovalPending, seq: reg.nextSeq}
-	reg.byID[r.ID] = r
-	if canaryApproveWithoutRequest {
-		_ = m.decide(Decide{ID: r.ID, Approve: true}) // no admin asked for this
+	a := &adding{evicts: evicts, waiting: []Received{ev}, rec: &ApprovalRequest{ID: hex.EncodeToString(id), Tree: t.root,
+		Key: msg.RequestingKey, KeyName: *msg.RequestingKeyName, Requested: *msg.RequestedPermission, Metadata: msg.Metadata,
+		From: ev.From, AtMs: m.nowMs, Status: ApprovalPending, seq: reg.nextSeq}}
+	reg.adding = append(reg.adding, a)
+	recs := []ApprovalRequest{*a.rec}
+	if evicts != "" {
+		recs = append([]ApprovalRequest{{ID: evicts}}, recs...)
 	}
-	m.persistApproval(r, func(failure string) {
-		if failure != "" {
-			delete(reg.byID, r.ID)
-			m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: "Storage failure: " + failure})
-			return
-		}
-		m.reply(ev.From, ev.Req, ev.Version, pendingReply(r.ID))
-	})
+	s := m.nextSeq()
+	m.writes[s] = &pendingWrite{after: func(failure string) { m.added(a, failure) }}
+	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Approvals: recs})
 	return true
+}
+
+// added completes a new request's Write: the record (and the eviction)
+// take effect, and every asker waiting gets the ID, or the failure.
+func (m *Machine) added(a *adding, failure string) {
+	reg := &m.approvals
+	reg.adding = slices.DeleteFunc(reg.adding, func(x *adding) bool { return x == a })
+	if failure == "" {
+		delete(reg.byID, a.evicts)
+		reg.byID[a.rec.ID] = a.rec
+		if canaryApproveWithoutRequest {
+			_ = m.decide(Decide{ID: a.rec.ID, Approve: true}) // no admin asked for this
+		}
+	}
+	for _, ev := range a.waiting {
+		if failure != "" {
+			m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: "Storage failure: " + failure})
+			continue
+		}
+		m.reply(ev.From, ev.Req, ev.Version, pendingReply(a.rec.ID))
+	}
 }
 
 func pendingReply(id string) BootstrapPending {
 	return BootstrapPending{RequestID: id, Message: "Bootstrap request pending manual approval"}
 }
 
-// makeRoomForRequest keeps the registry under ApprovalsMax by forgetting
-// the oldest decided record; false when all are pending.
-func (m *Machine) makeRoomForRequest() bool {
+// roomForRequest keeps the registry under ApprovalsMax: it names the
+// oldest decided record for the new request's Write to delete (none is
+// needed below the limit); false when every record is pending, being
+// decided, or already being evicted.
+func (m *Machine) roomForRequest() (evicts string, ok bool) {
 	reg := &m.approvals
-	if len(reg.byID) < m.cfg.ApprovalsMax {
-		return true
+	if len(reg.byID)+len(reg.adding) < m.cfg.ApprovalsMax {
+		return "", true
 	}
 	for _, r := range m.Approvals() {
-		if r.Status != ApprovalPending {
-			delete(reg.byID, r.ID)
-			m.persistApprovalGone(r.ID)
-			return true
+		leaving := slices.ContainsFunc(reg.adding, func(a *adding) bool { return a.evicts == r.ID })
+		if r.Status != ApprovalPending && !leaving {
+			return r.ID, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // persistApproval writes r's record; then runs done with the failure, if any.
@@ -180,12 +216,6 @@ func (m *Machine) persistApproval(r *ApprovalRequest, done func(failure string))
 	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Approvals: []ApprovalRequest{*r}})
 }
 
-// persistApprovalGone deletes a record (an ApprovalRequest with only its ID).
-func (m *Machine) persistApprovalGone(id string) {
-	s := m.nextSeq()
-	m.writes[s] = &pendingWrite{}
-	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Approvals: []ApprovalRequest{{ID: id}}})
-}
 
 // decide handles Decide: approve by committing the grant, then recording
 // the decision; reject by recording it.
