@@ -135,11 +135,13 @@ func (w *world) decideRequests() {
 		if admin.state != stUp {
 			continue
 		}
+		w.recordList(admin)
 		for _, req := range admin.m.Approvals() {
 			if req.Tree != tree || req.Status != kernel.ApprovalPending {
 				continue
 			}
 			ref := w.nextRef()
+			w.recordDecide(admin, ref, req.ID, approve)
 			if asker := w.nodeByKey(req.Key); approve && asker != nil {
 				acc.readers[asker.idx], acc.unsure[asker.idx] = true, true
 				acc.writers[asker.idx] = acc.writers[asker.idx] || req.Requested.Level >= access.Write

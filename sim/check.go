@@ -41,6 +41,7 @@ const (
 	chkConvergence
 	chkQuiescence
 	chkLinear
+	chkApprovalLinear
 	chkCount
 )
 
@@ -52,24 +53,25 @@ type checker struct {
 }
 
 var checkerTable = [chkCount]checker{
-	chkIntegrity:   {"integrity", 1, "safety", "every blob a store applies hashes to its ID, decodes, verifies if signed, is no tampered entry"},
-	chkCorruptRead: {"corrupt-read", 1, "safety", "after a Loaded with a flipped bit: nothing built from it is sent"},
-	chkClosure:     {"closure", 2, "safety", "every blob a store applies has its parents stored; roots only as their own tree"},
-	chkTips:        {"tips", 3, "safety", "after every step and boot: Status tips and counts = maxima of the acknowledged store, from scratch"},
-	chkDurability:  {"durability", 4, "safety", "at every boot and NoticeCommitted: every acknowledged entry is in the store (not in the adversarial profile)"},
-	chkIdempotence: {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused; no entry is written twice"},
-	chkDiff:        {"diff", 6, "safety", "every complete SyncTree/GetEntries answer holds all the asker lacks; no false 'missing'"},
-	chkRetry:       {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp"},
-	chkApproval:    {"approval", 8, "safety", "every message a machine sends: no entry of a private tree goes to a node whose key may not read it"},
-	chkPurity:      {"purity", 9, "safety", "each seed run twice, trace hashes equal; one node's event log replayed into a fresh machine"},
-	chkRefusal:     {"refusal", 0, "safety", "only faulty input is refused, and a refusal leaves no effect"},
-	chkWire:        {"wire", 0, "safety", "every message a machine emits encodes, and decodes unless damaged"},
-	chkRestart:     {"restart", 0, "safety", "kernel.New accepts every state a store gives back"},
-	chkPushAck:     {"push-ack", 4, "safety", "an Ack or Count to SendEntries leaves only once the pushed entries its step wrote are in the store"},
-	chkRelations:   {"relations", 4, "safety", "at every boot: each relation the machine showed before the crash has its record, once the writes issued by then completed"},
-	chkConvergence: {"convergence", 10, "liveness", "after the final heal every node holds the union of the stores within ConvergeTicks"},
-	chkQuiescence:  {"quiescence", 11, "liveness", "then, with no sync asked: no entry moves, only repair syncs (bounded), and every retry has ended (12)"},
-	chkLinear:      {"linearizability", 0, "linearizability", "at the end, with RecordOps: each node's put/has/tips per tree is linearizable against a set model with read-your-writes (porcupine; 2.6 (b))"},
+	chkIntegrity:      {"integrity", 1, "safety", "every blob a store applies hashes to its ID, decodes, verifies if signed, is no tampered entry"},
+	chkCorruptRead:    {"corrupt-read", 1, "safety", "after a Loaded with a flipped bit: nothing built from it is sent"},
+	chkClosure:        {"closure", 2, "safety", "every blob a store applies has its parents stored; roots only as their own tree"},
+	chkTips:           {"tips", 3, "safety", "after every step and boot: Status tips and counts = maxima of the acknowledged store, from scratch"},
+	chkDurability:     {"durability", 4, "safety", "at every boot and NoticeCommitted: every acknowledged entry is in the store (not in the adversarial profile)"},
+	chkIdempotence:    {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused; no entry is written twice"},
+	chkDiff:           {"diff", 6, "safety", "every complete SyncTree/GetEntries answer holds all the asker lacks; no false 'missing'"},
+	chkRetry:          {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp"},
+	chkApproval:       {"approval", 8, "safety", "every message a machine sends: no entry of a private tree goes to a node whose key may not read it"},
+	chkPurity:         {"purity", 9, "safety", "each seed run twice, trace hashes equal; one node's event log replayed into a fresh machine"},
+	chkRefusal:        {"refusal", 0, "safety", "only faulty input is refused, and a refusal leaves no effect"},
+	chkWire:           {"wire", 0, "safety", "every message a machine emits encodes, and decodes unless damaged"},
+	chkRestart:        {"restart", 0, "safety", "kernel.New accepts every state a store gives back"},
+	chkPushAck:        {"push-ack", 4, "safety", "an Ack or Count to SendEntries leaves only once the pushed entries its step wrote are in the store"},
+	chkRelations:      {"relations", 4, "safety", "at every boot: each relation the machine showed before the crash has its record, once the writes issued by then completed"},
+	chkConvergence:    {"convergence", 10, "liveness", "after the final heal every node holds the union of the stores within ConvergeTicks"},
+	chkQuiescence:     {"quiescence", 11, "liveness", "then, with no sync asked: no entry moves, only repair syncs (bounded), and every retry has ended (12)"},
+	chkApprovalLinear: {"approval-linear", 8, "linearizability", "at the end, with RecordOps: each approver's registry (request, decide, list) is linearizable against its model (porcupine; 2.6 (a))"},
+	chkLinear:         {"linearizability", 0, "linearizability", "at the end, with RecordOps: each node's put/has/tips per tree is linearizable against a set model with read-your-writes (porcupine; 2.6 (b))"},
 }
 
 // The hook lists. Order is the order checks run in; the first failure wins.
@@ -559,5 +561,15 @@ func (w *world) checkLinear() {
 			n = w.byID[v.Node]
 		}
 		w.failf(chkLinear, n, "%v", err)
+		return
+	}
+	hist, ops, err := CheckApprovals(w.aops, w.sw.config(0, keys()[0]).ApprovalsMax, w.opts.VizDir)
+	w.approvalHistories, w.approvalOps = hist, ops
+	if err != nil {
+		var n *node
+		if v, ok := err.(*LinearViolation); ok {
+			n = w.byID[v.Node]
+		}
+		w.failf(chkApprovalLinear, n, "%v", err)
 	}
 }

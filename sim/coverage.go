@@ -150,6 +150,9 @@ type Campaign struct {
 	// seeds checked, LinearBad those with an inconclusive history.
 	Linear                 LinearStats
 	LinearSeeds, LinearBad int
+	// ApprovalHistories and ApprovalOps count the approval registries
+	// checked (linear_approval.go).
+	ApprovalHistories, ApprovalOps int
 }
 
 // Add folds one run into the campaign.
@@ -165,6 +168,8 @@ func (c *Campaign) Add(r *Result) {
 	if r.Profile.Adversarial {
 		c.AdvSeeds++
 	}
+	c.ApprovalHistories += r.ApprovalHistories
+	c.ApprovalOps += r.ApprovalOpsChecked
 	if l := r.Linear; l.Partitions > 0 {
 		c.LinearSeeds++
 		c.Linear.Ops += l.Ops
@@ -251,6 +256,9 @@ func (c *Campaign) Print(out io.Writer) {
 		fmt.Fprintf(out, "linearizability: %d seeds, %d histories, %d operations (longest %d), %d unknown-outcome puts (%d resolved as held), %d inconclusive (in %d seeds), porcupine %v in all (%v a seed)\n",
 			c.LinearSeeds, l.Partitions, l.Ops, l.MaxOps, l.UnknownOps, l.UnknownHeld, l.Inconclusive, c.LinearBad,
 			l.Elapsed.Round(time.Millisecond), (l.Elapsed / time.Duration(c.LinearSeeds)).Round(time.Microsecond))
+	}
+	if c.ApprovalHistories > 0 {
+		fmt.Fprintf(out, "approval registries: %d histories, %d operations linearizable\n", c.ApprovalHistories, c.ApprovalOps)
 	}
 	fmt.Fprintln(out, "invariants (SIMULATION.md 2.6):")
 	for _, ck := range checkerTable {

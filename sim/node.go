@@ -45,7 +45,10 @@ type node struct {
 	local   map[entry.ID]bool // entries this node committed
 	// epoch counts wipes; lastPut is the latest entry this node committed,
 	// which reads ask for often (read-your-writes).
-	epoch   int
+	epoch int
+	// aops are this node's open approval-registry operations
+	// (linear_approval.go), by apReq or apDec key.
+	aops    map[uint64]int
 	lastPut entry.ID
 
 	steps    int      // steps of this node, for the Status sweep
@@ -62,7 +65,7 @@ type node struct {
 }
 
 func newNode(w *world, idx int) *node {
-	n := &node{w: w, id: kernel.PeerID(fmt.Sprintf("n%d", idx+1)), idx: idx, key: keys()[idx],
+	n := &node{w: w, id: kernel.PeerID(fmt.Sprintf("n%d", idx+1)), idx: idx, key: keys()[idx], aops: map[uint64]int{},
 		durable: map[entry.ID]bool{}, local: map[entry.ID]bool{}, puts: map[kernel.Ref]int{}, syncs: map[kernel.Ref]bool{}}
 	n.disk = newDisk(n)
 	n.clock = newClock(w, n)
@@ -129,6 +132,9 @@ func (n *node) boot() {
 	}
 	w.tr.line("%s boot incarnation %d: %d trees, %d entries", n.id, n.inc, len(restored.Trees), n.disk.size())
 	w.afterBoot(n)
+	if len(restored.Approvals) > 0 || n.inc > 1 {
+		w.recordList(n) // what survived the crash settles its unknown registry ops
+	}
 }
 
 func (n *node) join() {
@@ -247,6 +253,7 @@ func (n *node) feed(ev kernel.Event, o origin) error {
 	w.kernelEvents++
 	w.tr.event(n.id, ev)
 	had := n.m.HasReady()
+	w.recordRequest(n, ev)
 	err := n.m.Step(ev)
 	if n.log != nil {
 		n.log.add(ev, err)
@@ -274,6 +281,7 @@ func (n *node) drain(s *stepInfo) {
 		s.ready = append(s.ready, rd)
 		for _, env := range rd.Send {
 			n.w.checkConfidential(n, env)
+			n.w.recordReply(n, env)
 			n.w.net.send(n, env)
 		}
 		if len(rd.Persist) > 0 {
@@ -343,6 +351,7 @@ func (n *node) crash() {
 	}
 	w.net.serverDown(n)
 	w.unknownPuts(n, true)
+	w.unknownApprovals(n)
 	w.q.push(w.now+down, n.restart)
 }
 

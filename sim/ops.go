@@ -142,6 +142,7 @@ func (w *world) notice(n *node, no kernel.Notice) {
 		w.mark(MarkFlushed)
 	case kernel.NoticeDecided:
 		w.decided(no)
+		w.recordDecided(n, no)
 	}
 }
 

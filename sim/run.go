@@ -100,7 +100,11 @@ type Result struct {
 	// Linear is what the linearizability check did (zero when it did not
 	// run); an inconclusive history is counted there, never a failure.
 	Linear LinearStats
-	reg    *registry // the run's entries, for re-checking Ops in tests
+	// ApprovalOps are the approval-registry operations, with RecordOps;
+	// ApprovalHistories and ApprovalOpsChecked count what was checked.
+	ApprovalOps                           []ApprovalOp
+	ApprovalHistories, ApprovalOpsChecked int
+	reg                                   *registry // the run's entries, for re-checking Ops in tests
 }
 
 // phase is where a run is: faults on, liveness after the final heal, the
@@ -127,12 +131,15 @@ type world struct {
 	nodes []*node
 	byID  map[kernel.PeerID]*node
 	// access holds the grants of each private tree (access.go).
-	access    map[entry.ID]*treeAccess
-	decisions map[kernel.Ref]decision
-	net       *network
-	wl        *workload
-	tr        *tracer
-	reg       *registry
+	access map[entry.ID]*treeAccess
+	aops   []ApprovalOp // approval-registry operations, with RecordOps
+	// approvalHistories and approvalOps count what CheckApprovals checked.
+	approvalHistories, approvalOps int
+	decisions                      map[kernel.Ref]decision
+	net                            *network
+	wl                             *workload
+	tr                             *tracer
+	reg                            *registry
 
 	counts               Counts
 	fail, expected       *Failure
@@ -300,7 +307,8 @@ func (w *world) finish() {
 func (w *world) result() Result {
 	res := Result{Seed: w.opts.Seed, Profile: w.prof, Swarm: w.sw, Failure: w.fail, Expected: w.expected,
 		Counts: w.counts, Events: w.events, KernelEvents: w.kernelEvents, Messages: w.messages,
-		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, Linear: w.linear, reg: w.reg}
+		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, Linear: w.linear, reg: w.reg,
+		ApprovalOps: w.aops, ApprovalHistories: w.approvalHistories, ApprovalOpsChecked: w.approvalOps}
 	res.TraceHash = w.tr.sum()
 	if w.opts.RecordEvents {
 		res.Logs = w.logs
