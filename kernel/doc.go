@@ -14,6 +14,14 @@
 //     in memory (bounded), never announced, and stored once they are.
 //   - Want: an entry asked for with GetEntries and not yet received.
 //   - Session: one sync of one tree with one peer, both directions.
+//   - Relation: a (peer, tree) pair synced in the background after a first
+//     successful sync (relation.go).
+//   - Grant, Settings: who may read, write or administer a tree, merged
+//     from its _settings entries (package access; gate.go).
+//   - Request auth: a signature over a request, bound to the server's key,
+//     fresh and single use (auth.go, nonces.go).
+//   - Approval request: a refused bootstrap asking for a key to be granted,
+//     waiting for an admin's Decide (approval.go).
 //
 // # Usage
 //
@@ -53,4 +61,10 @@
 // path (tree.go), which checks hash, structure, signature, tree membership
 // and parents before anything is written. The index keeps IDs and parent
 // links only; entry bodies live in the store and are loaded to be sent.
+//
+// Nothing of a tree leaves toward a peer that may not read it: answers to
+// SyncTree and GetEntries pass the read gate (the request's auth names a
+// key the tree grants Read, unless it is world-readable), pushes pass the
+// write gate on the receiving side, and the pushing side checks that the
+// key the peer proved in the handshake may read (gate.go).
 package kernel
