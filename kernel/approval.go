@@ -216,7 +216,6 @@ func (m *Machine) persistApproval(r *ApprovalRequest, done func(failure string))
 	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, Approvals: []ApprovalRequest{*r}})
 }
 
-
 // decide handles Decide: approve by committing the grant, then recording
 // the decision; reject by recording it.
 func (m *Machine) decide(ev Decide) error {
