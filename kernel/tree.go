@@ -111,8 +111,26 @@ func (b *batch) add(m *Machine, blob Blob) {
 				}
 			}
 		}
-		b.t.unwait(next.ID)
+		b.t.stillWaiting(next.ID)
 	}
+}
+
+// stillWaiting keeps, for id (in flight, not yet stored), only the
+// waiters that are still orphans. NB: an orphan not unblocked yet (another
+// parent is missing) must keep waiting for id: if the other parent is
+// stored first, id is not in the index yet, and id's store is then the
+// only event that can release the orphan. Forgetting it left the orphan
+// stuck, and every later push of it redundant, until OrphanTicksMax.
+func (t *tree) stillWaiting(id entry.ID) {
+	ws := slices.DeleteFunc(t.waiters[id], func(w entry.ID) bool {
+		_, ok := t.orphans[w]
+		return !ok
+	})
+	if len(ws) == 0 {
+		t.unwait(id)
+		return
+	}
+	t.waiters[id] = ws
 }
 
 // ingestResult counts what one ingest did with the entries offered.
