@@ -88,8 +88,13 @@ type Result struct {
 	Ticks                          int64
 	SimMs                          int64
 	Injections                     int
-	Ops                            []Op
-	Logs                           []*EventLog
+	// ConvergeTicks is how many ticks after the final heal the nodes
+	// converged, -1 if they did not. Requests counts the requests sent (a
+	// SendFailed answers some: Counts.Marks[MarkSendFailed]).
+	ConvergeTicks int
+	Requests      int
+	Ops           []Op
+	Logs          []*EventLog
 }
 
 // phase is where a run is: faults on, liveness after the final heal, the
@@ -130,6 +135,7 @@ type world struct {
 	checkNode            int
 	live                 liveness
 	messages             int
+	requests             int
 	faultsOff            bool
 	rogue                entry.PrivateKey
 }
@@ -168,6 +174,7 @@ func newWorld(opts Options) *world {
 		prof.Ticks = opts.Ticks
 	}
 	w := &world{opts: opts, prof: prof, r: newStreams(opts.Seed), byID: map[kernel.PeerID]*node{}}
+	w.live.convergedTicks = -1
 	w.sw = drawSwarm(w.r[streamSwarm], prof)
 	w.tr = newTracer(opts.Trace)
 	w.reg = newRegistry(w.tr)
@@ -280,7 +287,7 @@ func (w *world) finish() {
 func (w *world) result() Result {
 	res := Result{Seed: w.opts.Seed, Profile: w.prof, Swarm: w.sw, Failure: w.fail, Expected: w.expected,
 		Counts: w.counts, Events: w.events, KernelEvents: w.kernelEvents, Messages: w.messages,
-		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops}
+		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, ConvergeTicks: w.live.convergedTicks, Requests: w.requests}
 	res.TraceHash = w.tr.sum()
 	if w.opts.RecordEvents {
 		res.Logs = w.logs
