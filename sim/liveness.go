@@ -287,7 +287,7 @@ func sameSet(a, b *treeSet) bool {
 func (w *world) union(tree entry.ID) map[entry.ID]bool {
 	out := map[entry.ID]bool{}
 	for _, n := range w.nodes {
-		for _, id := range n.disk.order[tree] {
+		for _, id := range n.disk.im.Order[tree] {
 			out[id] = true
 		}
 	}
