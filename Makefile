@@ -7,12 +7,13 @@ GO        ?= go
 FUZZTIME  ?= 5s
 SEEDS     ?= 10000
 CANARY_SEEDS ?= 1000
+G14SEEDS  ?= 1000
 PROFILE   ?= small
 TAGS      ?=
 CROSSDIR  := kernel/entry/testdata/crosscheck
 STATICCHECK := $(GO) tool -modfile=tools.mod staticcheck
 
-.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-seed sim-shrink sim-adversarial sim-canary fuzz-smoke fuzz crosscheck bench golden ci
+.PHONY: help build demo fmt fmt-check vet lint tidy-check test race sim sim-g14 sim-seed sim-shrink sim-adversarial sim-canary fuzz-smoke fuzz crosscheck bench golden ci
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -63,6 +64,9 @@ bench: ## benchmarks; each prints its ratio to the floor measured in the same ru
 
 sim: ## randomized simulator: SEEDS seeds (10000), each run twice, then the coverage table (TAGS=invariants: kernel assertions too)
 	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=$(SEEDS) -sim.profile=$(PROFILE)
+
+sim-g14: ## G14 convergence campaign (PERFORMANCE.md G14): G14SEEDS seeds (1000), convergence time in T
+	$(GO) test ./sim -run '^TestG14$$' -count=1 -timeout 0 -v -g14.seeds=$(G14SEEDS)
 
 sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PROFILE=adversarial] [SKIP=1-4,9-] [DISABLE=drop,crash]
 	@test -n "$(SEED)" || { echo "usage: make sim-seed SEED=<n> [PROFILE=small|adversarial|large] [SKIP=<list>] [DISABLE=<faults>]"; exit 2; }

@@ -233,3 +233,44 @@ func TestAccessControl(t *testing.T) {
 		t.Fatalf("public sync: %v", err)
 	}
 }
+
+// TestStatusPeersNotContacted: after a restart, a relation restored from
+// the store is listed under its peer although nothing was exchanged with
+// the peer since (it used to be omitted until the first contact).
+func TestStatusPeersNotContacted(t *testing.T) {
+	ctx := context.Background()
+	a, addrA := serving(t)
+	db, err := a.CreateDatabase(ctx, "shared", eidsync.Public(eidsync.PermRead))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "b")
+	b, err := eidsync.Open(ctx, eidsync.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.EnableSync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.RegisterTransport(ctx, "http", httpadapter.Builder{RequestTimeout: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.SyncWithPeer(ctx, addrA, db.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	again := open(t, eidsync.Options{DataDir: dir})
+	st, err := again.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Peers) != 1 {
+		t.Fatalf("peers after restart: %+v, want the one relation's peer", st.Peers)
+	}
+	p := st.Peers[0]
+	if string(p.Peer) != addrA || p.Contacted || p.Handshaken || len(p.Relations) != 1 || p.Relations[0].Tree != db.ID() || p.Relations[0].State != "idle" {
+		t.Fatalf("peer after restart: %+v", p)
+	}
+}

@@ -2,9 +2,9 @@ package eidsync
 
 import (
 	"fmt"
-	"slices"
 	"sync"
 
+	"github.com/eidsync/eidsync/internal/memimage"
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -27,20 +27,13 @@ type durable interface {
 // memStore keeps everything in memory, for Options.InMemory: the same
 // contract as the bbolt store, gone when the process ends.
 type memStore struct {
-	mu        sync.RWMutex
-	blobs     map[entry.ID]kernel.Blob
-	order     map[entry.ID][]entry.ID
-	roots     []entry.ID
-	meta      map[string][]byte
-	relations map[[2]string]kernel.RelationRecord
-	relOrder  [][2]string
-	floors    []kernel.NonceFloor
-	approvals []kernel.ApprovalRequest
+	mu   sync.RWMutex
+	im   memimage.Image
+	meta map[string][]byte
 }
 
 func newMemStore() *memStore {
-	return &memStore{blobs: map[entry.ID]kernel.Blob{}, order: map[entry.ID][]entry.ID{}, meta: map[string][]byte{},
-		relations: map[[2]string]kernel.RelationRecord{}}
+	return &memStore{im: memimage.New(), meta: map[string][]byte{}}
 }
 
 func (s *memStore) Apply(writes []kernel.Write) error {
@@ -54,27 +47,7 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 		}
 	}
 	for _, w := range writes {
-		s.floors = kernel.ApplyNonceFloors(s.floors, w.NonceFloors)
-		s.approvals = kernel.ApplyApprovals(s.approvals, w.Approvals)
-		for _, rec := range w.Relations {
-			key := [2]string{string(rec.Peer), string(rec.Tree.Bytes())}
-			if _, ok := s.relations[key]; !ok {
-				s.relOrder = append(s.relOrder, key)
-			}
-			s.relations[key] = rec
-		}
-		if w.Tree.IsZero() {
-			continue
-		}
-		if _, ok := s.order[w.Tree]; !ok {
-			s.roots = append(s.roots, w.Tree)
-		}
-		for _, b := range w.Blobs {
-			if _, dup := s.blobs[b.ID]; !dup {
-				s.blobs[b.ID] = b
-				s.order[w.Tree] = append(s.order[w.Tree], b.ID)
-			}
-		}
+		s.im.Apply(w, nil)
 	}
 	return nil
 }
@@ -82,47 +55,28 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 func (s *memStore) Read(r kernel.Read) ([]kernel.Blob, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []kernel.Blob
-	for _, id := range r.IDs {
-		if b, ok := s.blobs[id]; ok {
-			out = append(out, b)
-		}
-	}
-	return out, nil
+	return s.im.Read(r.IDs), nil
 }
 
 func (s *memStore) State() (kernel.State, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var st kernel.State
-	for _, root := range s.roots {
-		ts := kernel.TreeState{Root: root}
-		for _, id := range s.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, s.blobs[id].Entry))
-		}
-		st.Trees = append(st.Trees, ts)
-	}
-	for _, key := range s.relOrder {
-		st.Relations = append(st.Relations, s.relations[key])
-	}
-	st.NonceFloors = slices.Clone(s.floors)
-	st.Approvals = slices.Clone(s.approvals)
-	return st, nil
+	return s.im.State(), nil
 }
 
 func (s *memStore) Trees() ([]entry.ID, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return append([]entry.ID(nil), s.roots...), nil
+	return append([]entry.ID(nil), s.im.Roots...), nil
 }
 
 func (s *memStore) Entries(tree entry.ID, from uint64, fn func(uint64, kernel.Blob) error) error {
 	s.mu.RLock()
-	ids := append([]entry.ID(nil), s.order[tree]...)
+	ids := append([]entry.ID(nil), s.im.Order[tree]...)
 	s.mu.RUnlock()
 	for i := from; i < uint64(len(ids)); i++ {
 		s.mu.RLock()
-		b := s.blobs[ids[i]]
+		b := s.im.Blobs[ids[i]]
 		s.mu.RUnlock()
 		if err := fn(i, b); err != nil {
 			return err
@@ -134,14 +88,13 @@ func (s *memStore) Entries(tree entry.ID, from uint64, fn func(uint64, kernel.Bl
 func (s *memStore) Count(tree entry.ID) (int, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.order[tree]), nil
+	return len(s.im.Order[tree]), nil
 }
 
 func (s *memStore) Has(id entry.ID) (bool, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	_, ok := s.blobs[id]
-	return ok, nil
+	return s.im.Has(id), nil
 }
 
 func (s *memStore) Meta(key string) ([]byte, error) {

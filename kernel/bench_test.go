@@ -14,7 +14,9 @@ import (
 
 // These benchmarks measure the goals of PERFORMANCE.md section 7 that the
 // kernel alone decides, each printed as a ratio to its ideal or goal.
-// Histories are chains of ~460-byte entries (192-byte payloads).
+// Histories are chains of entries with 192-byte payloads: 359-361 bytes
+// of canonical CBOR each (mean 360.7 over a 1000-entry chain), 485 bytes
+// as the v1 wire carries one (a quoted base64 string).
 
 var chains = map[int][]kernel.Blob{}
 

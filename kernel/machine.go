@@ -251,12 +251,15 @@ type TreeStatus struct {
 	Inflight int        // sent to the store, not yet durable
 }
 
-// PeerStatus describes one peer.
+// PeerStatus describes one peer: one that exchanged messages with this
+// machine since its start (Contacted), or one with a relation restored
+// from the store and no exchange yet (Key, Version and Stats zero).
 type PeerStatus struct {
 	Peer       PeerID
 	Key        entry.PublicKey
 	Version    uint32
 	Handshaken bool
+	Contacted  bool
 	Stats      PeerStats
 	Relations  []RelationStatus // trees synced with this peer in the background
 }
@@ -279,10 +282,23 @@ func (m *Machine) Status() Status {
 		st.Trees = append(st.Trees, TreeStatus{Tree: id, Entries: t.dag.Len(), Tips: t.dag.Tips(),
 			Orphans: len(t.orphans), Inflight: len(t.inflight)})
 	}
-	for _, p := range slices.Sorted(maps.Keys(m.peers)) {
-		pr := m.peers[p]
-		st.Peers = append(st.Peers, PeerStatus{Peer: p, Key: pr.key, Version: pr.version, Handshaken: pr.handshaken,
-			Stats: pr.stats, Relations: m.relationStatus(p)})
+	// NB: a relation restored from the store names a peer not contacted
+	// since the start, which has no peer state yet: it is listed too (zero
+	// key, version and stats), or its pending push and backoff would be
+	// invisible until the first exchange.
+	ids := map[PeerID]bool{}
+	for p := range m.peers {
+		ids[p] = true
+	}
+	for key := range m.relations {
+		ids[key.peer] = true
+	}
+	for _, p := range slices.Sorted(maps.Keys(ids)) {
+		ps := PeerStatus{Peer: p, Relations: m.relationStatus(p)}
+		if pr := m.peers[p]; pr != nil {
+			ps.Key, ps.Version, ps.Handshaken, ps.Stats, ps.Contacted = pr.key, pr.version, pr.handshaken, pr.stats, true
+		}
+		st.Peers = append(st.Peers, ps)
 	}
 	return st
 }

@@ -19,6 +19,7 @@ import (
 type relation struct {
 	key      sessionKey
 	dirty    bool   // local commits not yet pushed
+	commits  uint64 // local commits of the tree counted so far, for sessions to compare (pushGen)
 	pushAt   uint64 // tick the coalesced push is due; 0 when none
 	repairAt uint64 // tick the next repair is due
 	retry    timeout
@@ -125,6 +126,7 @@ func (m *Machine) committedLocally(tree entry.ID) {
 		if key.tree != tree {
 			continue
 		}
+		r.commits++
 		if r.pushAt == 0 {
 			r.pushAt = m.nowTicks + m.cfg.PushDelayTicks
 		}
@@ -178,7 +180,12 @@ func (m *Machine) startBackground(r *relation, pushOnly bool) {
 		r.lastErr = err.Error()
 		return
 	}
-	r.syncing = ss.sid
+	// NB: a push-only session with nothing to send finishes inside
+	// startSession; marking the relation as syncing with its sid then would
+	// block every later sync of the relation (tickRelations skips it).
+	if m.sessions[ss.sid] == ss {
+		r.syncing = ss.sid
+	}
 }
 
 // sessionDone updates the relation of a finished session: success resets
@@ -196,9 +203,13 @@ func (m *Machine) sessionDone(ss *session, failure string) {
 		r.syncing = 0
 	}
 	if failure == "" {
-		changed := r.dirty && ss.pushedAll || r.retry.attempts > 0 || r.gaveUp
+		// Commits made after the push was computed are not on the peer: the
+		// relation stays dirty (durably, for a crash) and the push that
+		// committedLocally scheduled for them follows.
+		pushed := r.dirty && ss.pushedAll && r.commits == ss.pushGen
+		changed := pushed || r.retry.attempts > 0 || r.gaveUp
 		r.lastOK, r.lastErr, r.gaveUp = max(m.nowTicks, 1), "", false
-		r.dirty = r.dirty && !ss.pushedAll
+		r.dirty = r.dirty && !pushed
 		r.retry.stop()
 		r.retry.attempts = 0
 		if changed {

@@ -47,8 +47,14 @@ type session struct {
 	redundant int
 	// asking is set while a SyncTree of this session is unanswered: a
 	// streamed bootstrap asks for the next batch before the last is stored.
-	asking    bool
-	pushedAll bool // the push finished: the peer holds all we hold
+	asking bool
+	// pushFrom are our tips the push was computed from (nil until then),
+	// and pushGen the relation's commit count at that moment: a push that
+	// finishes delivered exactly the history below pushFrom, not what was
+	// committed while it was in flight.
+	pushFrom  []entry.ID
+	pushGen   uint64
+	pushedAll bool // the push finished: the peer holds all of pushFrom
 	restamped bool // a request was signed again past the peer's nonce floor
 	// access and accessName ask the peer for approval (SyncAsked);
 	// pending is the request ID it answered with.

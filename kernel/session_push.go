@@ -33,7 +33,12 @@ func (ss *session) startPush(m *Machine) {
 		ss.done(m)
 		return
 	}
-	ss.push, _ = t.dag.Missing(tipNodes(t.dag), have, 0)
+	from := tipNodes(t.dag)
+	ss.pushFrom = idsOf(t.dag, from)
+	if r := m.relations[ss.key]; r != nil {
+		ss.pushGen = r.commits
+	}
+	ss.push, _ = t.dag.Missing(from, have, 0)
 	ss.pushed = 0
 	ss.pushNext(m)
 }
@@ -87,12 +92,15 @@ func (ss *session) onPushed(m *Machine, r *outRequest, msg Message) {
 	}
 }
 
-// done reports success. The peer now holds our tips too, which become the
-// remembered have-set for the next sync.
+// done reports success. If a push was computed, the peer now holds the
+// tips it was computed from, which become the remembered have-set for the
+// next sync. NB: not our tips now: a commit made while the push was in
+// flight is not on the peer, and remembering it would make the follow-up
+// push compute nothing to send (issue 7).
 func (ss *session) done(m *Machine) {
-	if t := m.trees[ss.key.tree]; t != nil && t.dag.Len() > 0 && ss.theirTips != nil {
-		m.peers[ss.key.peer].remember(ss.key.tree, t.dag.Tips(), m.cfg.FrontierMax)
-		ss.pushedAll = ss.pushed >= len(ss.push)
+	if ss.pushFrom != nil && ss.pushed >= len(ss.push) {
+		m.peers[ss.key.peer].remember(ss.key.tree, ss.pushFrom, m.cfg.FrontierMax)
+		ss.pushedAll = true
 	}
 	ss.finish(m, Notice{Kind: NoticeSyncDone})
 }

@@ -107,30 +107,36 @@ func (b *batch) add(m *Machine, blob Blob) {
 		queue = queue[1:]
 		b.blobs = append(b.blobs, next)
 		b.in[next.ID] = true
-		var still []entry.ID
 		for _, w := range b.t.waiters[next.ID] {
 			o, ok := b.t.orphans[w]
-			switch {
-			case ok && !b.in[w] && b.ready(o.blob.Entry):
+			if ok && !b.in[w] && b.ready(o.blob.Entry) {
 				b.t.forgetOrphan(w, o)
 				queue = append(queue, o.blob)
 				if o.local != nil {
 					b.refs = append(b.refs, *o.local)
 				}
-			case ok && !b.in[w]:
-				still = append(still, w)
 			}
 		}
-		// NB: next is only on its way to the store. An orphan that also
-		// waits for a parent stored later must still be woken when next
-		// is stored (store), so it keeps waiting on next too; forgetting
-		// it here stranded it once that other parent came first (sim
-		// seed 2893 with -tags invariants).
-		b.t.unwait(next.ID)
-		if len(still) > 0 {
-			b.t.waiters[next.ID] = still
-		}
+		b.t.stillWaiting(next.ID)
 	}
+}
+
+// stillWaiting keeps, for id (in flight, not yet stored), only the
+// waiters that are still orphans. NB: an orphan not unblocked yet (another
+// parent is missing) must keep waiting for id: if the other parent is
+// stored first, id is not in the index yet, and id's store is then the
+// only event that can release the orphan. Forgetting it left the orphan
+// stuck, and every later push of it redundant, until OrphanTicksMax.
+func (t *tree) stillWaiting(id entry.ID) {
+	ws := slices.DeleteFunc(t.waiters[id], func(w entry.ID) bool {
+		_, ok := t.orphans[w]
+		return !ok
+	})
+	if len(ws) == 0 {
+		t.unwait(id)
+		return
+	}
+	t.waiters[id] = ws
 }
 
 // ingestResult counts what one ingest did with the entries offered.

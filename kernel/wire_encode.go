@@ -355,30 +355,38 @@ func (w *wireWriter) handshakeResponse(m HandshakeResponse) {
 	w.lit("]}}")
 }
 
-func (w *wireWriter) bootstrap(m BootstrapResponse) {
-	w.lit(`{"Bootstrap":{"tree_id":`)
-	w.id("Bootstrap.tree_id", m.TreeID)
-	w.lit(`,"root_entry":`)
-	w.blob("Bootstrap.root_entry", m.RootEntry)
-	w.lit(`,"all_entries":`)
-	w.blobs("Bootstrap.all_entries", m.AllEntries)
-	w.lit(`,"key_approved":`)
-	w.boolean(m.KeyApproved)
-	w.lit(`,"granted_permission":`)
-	w.perm("Bootstrap.granted_permission", m.GrantedPermission)
-	w.continuation(m.Continuation)
+// treeAnswer writes the frame the two answers to SyncTree share,
+// {"<variant>":{"tree_id":…,<fields>[,"more":…][,"resume":…]}}, with fields
+// writing the members between tree_id and the continuation, each preceded
+// by its comma.
+func (w *wireWriter) treeAnswer(variant string, tree entry.ID, c Continuation, fields func()) {
+	w.lit(`{"` + variant + `":{"tree_id":`)
+	w.id(variant+".tree_id", tree)
+	fields()
+	w.continuation(c)
 	w.lit("}}")
 }
 
+func (w *wireWriter) bootstrap(m BootstrapResponse) {
+	w.treeAnswer("Bootstrap", m.TreeID, m.Continuation, func() {
+		w.lit(`,"root_entry":`)
+		w.blob("Bootstrap.root_entry", m.RootEntry)
+		w.lit(`,"all_entries":`)
+		w.blobs("Bootstrap.all_entries", m.AllEntries)
+		w.lit(`,"key_approved":`)
+		w.boolean(m.KeyApproved)
+		w.lit(`,"granted_permission":`)
+		w.perm("Bootstrap.granted_permission", m.GrantedPermission)
+	})
+}
+
 func (w *wireWriter) incremental(m IncrementalResponse) {
-	w.lit(`{"Incremental":{"tree_id":`)
-	w.id("Incremental.tree_id", m.TreeID)
-	w.lit(`,"their_tips":`)
-	w.ids("Incremental.their_tips", m.TheirTips)
-	w.lit(`,"missing_entries":`)
-	w.blobs("Incremental.missing_entries", m.MissingEntries)
-	w.continuation(m.Continuation)
-	w.lit("}}")
+	w.treeAnswer("Incremental", m.TreeID, m.Continuation, func() {
+		w.lit(`,"their_tips":`)
+		w.ids("Incremental.their_tips", m.TheirTips)
+		w.lit(`,"missing_entries":`)
+		w.blobs("Incremental.missing_entries", m.MissingEntries)
+	})
 }
 
 // sendEntries writes a plain push as v0's SendEntries and an authenticated

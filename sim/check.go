@@ -60,7 +60,7 @@ var checkerTable = [chkCount]checker{
 	chkDurability:     {"durability", 4, "safety", "at every boot and NoticeCommitted: every acknowledged entry is in the store (not in the adversarial profile)"},
 	chkIdempotence:    {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused; no entry is written twice"},
 	chkDiff:           {"diff", 6, "safety", "every complete SyncTree/GetEntries answer holds all the asker lacks; no false 'missing'"},
-	chkRetry:          {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp"},
+	chkRetry:          {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp, syncing only while a session runs"},
 	chkApproval:       {"approval", 8, "safety", "every message a machine sends: no entry of a private tree goes to a node whose key may not read it"},
 	chkPurity:         {"purity", 9, "safety", "each seed run twice, trace hashes equal; one node's event log replayed into a fresh machine"},
 	chkRefusal:        {"refusal", 0, "safety", "only faulty input is refused, and a refusal leaves no effect"},
@@ -226,13 +226,19 @@ func checkRetry(w *world, s *stepInfo) {
 	if n.state != stUp || !s.wantsStatus() {
 		return
 	}
-	for _, p := range s.status().Peers {
+	st := s.status()
+	for _, p := range st.Peers {
 		for _, r := range p.Relations {
-			// NB: Status lists a relation only once its peer is known to
-			// the machine, so a restored relation appears some ticks after
-			// the boot that armed its backoff: a relation seen for the first
-			// time is checked against the ceiling only.
+			// NB: a relation seen for the first time (restored at boot with
+			// its backoff armed then, or created since) is checked against
+			// the ceiling only.
 			key := relKey{peer: p.Peer, tree: r.Tree}
+			if r.State == "syncing" && st.Sessions == 0 {
+				// A relation marked as syncing by a session that is over
+				// is skipped by every later push and repair.
+				w.failf(chkRetry, n, "relation %s %s shows syncing with no session running", p.Peer, w.tr.namer(r.Tree))
+				return
+			}
 			last, seen := n.attempts[key]
 			fresh := seen && r.Attempts != last
 			n.attempts[key] = r.Attempts

@@ -88,7 +88,7 @@ func checkRelationsKept(w *world, n *node) {
 		return
 	}
 	stored := map[relKey]bool{}
-	for _, rec := range n.disk.relations {
+	for _, rec := range n.disk.im.Relations {
 		stored[relKey{peer: rec.Peer, tree: rec.Tree}] = true
 	}
 	keys := slices.SortedFunc(maps.Keys(r.seen), func(a, b relKey) int {

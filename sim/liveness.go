@@ -37,6 +37,11 @@ type liveness struct {
 	moved                  int    // messages or writes carrying entries in the window
 	firstMove              string // the first of them, for the failure message
 	syncTrees              int
+	// G14 (g14.go): the last writer's commit, the ticks from the heal to
+	// convergence (-1 until then), and who lagged 2T after the heal.
+	lastWrite      int64
+	convergedTicks int
+	lagAt2T        string
 }
 
 const syncEveryTicks = 5
@@ -78,10 +83,21 @@ func (w *world) liveTick() {
 	ticks := int((w.now - w.live.healAt) / int64(w.prof.TickMs))
 	switch w.phase {
 	case phaseConverge:
+		if w.prof.G14 {
+			if w.g14Converge(ticks) {
+				w.tr.line("converged %d ticks after the heal", ticks)
+				w.mark(MarkConverged)
+				w.phase = phaseQuiet
+			} else if w.fail != nil {
+				return
+			}
+			break
+		}
 		if ticks%syncEveryTicks == 1 {
 			w.askSyncs()
 		}
 		if w.net.preHeal == 0 && w.converged() {
+			w.live.convergedTicks = ticks
 			w.tr.line("converged %d ticks after the heal", ticks)
 			w.mark(MarkConverged)
 			w.phase = phaseQuiet
@@ -286,7 +302,7 @@ func sameSet(a, b *treeSet) bool {
 func (w *world) union(tree entry.ID) map[entry.ID]bool {
 	out := map[entry.ID]bool{}
 	for _, n := range w.nodes {
-		for _, id := range n.disk.order[tree] {
+		for _, id := range n.disk.im.Order[tree] {
 			out[id] = true
 		}
 	}

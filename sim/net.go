@@ -117,6 +117,7 @@ func (net *network) send(n *node, env kernel.Envelope) {
 		return
 	}
 	to := w.byID[env.To]
+	w.requests++
 	ex := &exchange{client: n, inc: n.inc, seq: env.Seq, server: to}
 	w.q.push(w.now+int64(w.sw.TimeoutMs), func() { net.timeout(ex, "transport timeout") })
 	if to == nil {

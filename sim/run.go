@@ -95,8 +95,13 @@ type Result struct {
 	Ticks                          int64
 	SimMs                          int64
 	Injections                     int
-	Ops                            []Op
-	Logs                           []*EventLog
+	// ConvergeTicks is how many ticks after the final heal the nodes
+	// converged, -1 if they did not. Requests counts the requests sent (a
+	// SendFailed answers some: Counts.Marks[MarkSendFailed]).
+	ConvergeTicks int
+	Requests      int
+	Ops           []Op
+	Logs          []*EventLog
 	// Linear is what the linearizability check did (zero when it did not
 	// run); an inconclusive history is counted there, never a failure.
 	Linear LinearStats
@@ -153,6 +158,7 @@ type world struct {
 	checkNode            int
 	live                 liveness
 	messages             int
+	requests             int
 	faultsOff            bool
 	rogue                entry.PrivateKey
 }
@@ -192,6 +198,7 @@ func newWorld(opts Options) *world {
 	}
 	w := &world{opts: opts, prof: prof, r: newStreams(opts.Seed), byID: map[kernel.PeerID]*node{}, access: map[entry.ID]*treeAccess{},
 		decisions: map[kernel.Ref]decision{}}
+	w.live.convergedTicks = -1
 	w.sw = drawSwarm(w.r[streamSwarm], prof)
 	w.tr = newTracer(opts.Trace)
 	w.reg = newRegistry(w.tr)
@@ -308,7 +315,8 @@ func (w *world) result() Result {
 	res := Result{Seed: w.opts.Seed, Profile: w.prof, Swarm: w.sw, Failure: w.fail, Expected: w.expected,
 		Counts: w.counts, Events: w.events, KernelEvents: w.kernelEvents, Messages: w.messages,
 		Ticks: w.tick(), SimMs: w.now, Injections: w.injections, Ops: w.ops, Linear: w.linear, reg: w.reg,
-		ApprovalOps: w.aops, ApprovalHistories: w.approvalHistories, ApprovalOpsChecked: w.approvalOps}
+		ApprovalOps: w.aops, ApprovalHistories: w.approvalHistories, ApprovalOpsChecked: w.approvalOps,
+		ConvergeTicks: w.live.convergedTicks, Requests: w.requests}
 	res.TraceHash = w.tr.sum()
 	if w.opts.RecordEvents {
 		res.Logs = w.logs

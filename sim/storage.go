@@ -1,9 +1,9 @@
 package sim
 
 import (
+	"github.com/eidsync/eidsync/internal/memimage"
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
-	"slices"
 )
 
 // disk is a node's durable store, faulted at the Persist boundary
@@ -18,17 +18,12 @@ import (
 // store parent-closed, since every write's parents were acknowledged, and
 // so applied, before it was issued.
 type disk struct {
-	n         *node
-	blobs     map[entry.ID]kernel.Blob
-	order     map[entry.ID][]entry.ID // per tree, in applied order
-	roots     []entry.ID
-	relations []kernel.RelationRecord // the latest record of each relation
-	floors    []kernel.NonceFloor
-	approvals []kernel.ApprovalRequest
-	log       []kernel.Write // applied writes: new entries, relation records
-	pending   []*pendingWrite
-	rel       relWatch // for checkRelationsKept
-	busy      int64    // completions are FIFO: the device is busy until then
+	n       *node
+	im      memimage.Image // what is durable
+	log     []kernel.Write // applied writes: new entries, relation records
+	pending []*pendingWrite
+	rel     relWatch // for checkRelationsKept
+	busy    int64    // completions are FIFO: the device is busy until then
 }
 
 // crashOnWriteBp is the chance that a node with crashes on crashes right
@@ -44,15 +39,12 @@ type pendingWrite struct {
 }
 
 func newDisk(n *node) *disk {
-	return &disk{n: n, blobs: map[entry.ID]kernel.Blob{}, order: map[entry.ID][]entry.ID{}}
+	return &disk{n: n, im: memimage.New()}
 }
 
-func (d *disk) size() int { return len(d.blobs) }
+func (d *disk) size() int { return len(d.im.Blobs) }
 
-func (d *disk) has(id entry.ID) bool {
-	_, ok := d.blobs[id]
-	return ok
-}
+func (d *disk) has(id entry.ID) bool { return d.im.Has(id) }
 
 // latency is how long one operation takes: a floor, plus an exponential
 // tail when slow storage is on; nothing once faults are off.
@@ -85,7 +77,9 @@ func (d *disk) submit(writes []kernel.Write) {
 	if len(d.pending)+len(writes) >= 2 {
 		bp *= 5
 	}
-	if w.rollBp(w.r[streamStorage], FaultCrash, n, bp) {
+	// NB: G14 writes hundreds of entries a second: crashes on writes would
+	// restart its peers constantly; its restarts are the per-tick ones.
+	if !w.prof.G14 && w.rollBp(w.r[streamStorage], FaultCrash, n, bp) {
 		w.q.push(w.now, func() {
 			if n.state == stUp {
 				n.crash()
@@ -146,26 +140,12 @@ func (d *disk) dropPending(pw *pendingWrite) {
 func (d *disk) apply(wr kernel.Write) {
 	w := d.n.w
 	applied := kernel.Write{Seq: wr.Seq, Tree: wr.Tree, Relations: wr.Relations, NonceFloors: wr.NonceFloors, Approvals: wr.Approvals}
-	d.floors = kernel.ApplyNonceFloors(d.floors, wr.NonceFloors)
-	d.approvals = kernel.ApplyApprovals(d.approvals, wr.Approvals)
-	for _, rec := range wr.Relations {
-		d.relations = upsertRelation(d.relations, rec)
-	}
 	d.rel.applied(wr.Relations)
-	for _, b := range wr.Blobs {
-		if d.has(b.ID) {
-			continue
-		}
+	applied.Blobs = d.im.Apply(wr, func(b kernel.Blob) {
 		w.checkApply(d, wr.Tree, b)
 		w.foreign(d.n, b)
-		if _, ok := d.order[wr.Tree]; !ok {
-			d.roots = append(d.roots, wr.Tree)
-		}
-		d.blobs[b.ID] = b
-		d.order[wr.Tree] = append(d.order[wr.Tree], b.ID)
-		applied.Blobs = append(applied.Blobs, b)
-	}
-	if len(applied.Blobs)+len(applied.Relations)+len(applied.Approvals)+len(applied.NonceFloors) > 0 {
+	})
+	if len(applied.Blobs)+len(applied.Relations)+len(applied.NonceFloors)+len(applied.Approvals) > 0 {
 		d.log = append(d.log, applied)
 	}
 }
@@ -187,12 +167,7 @@ func (d *disk) load(rd kernel.Read) {
 		n.step(kernel.LoadFailed{Seq: rd.Seq, Reason: "injected I/O error"}, fromSim)
 		return
 	}
-	var blobs []kernel.Blob
-	for _, id := range rd.IDs {
-		if b, ok := d.blobs[id]; ok {
-			blobs = append(blobs, b)
-		}
-	}
+	blobs := d.im.Read(rd.IDs)
 	var corrupt []byte
 	if len(blobs) > 0 && w.roll(r, FaultReadCorrupt, n) {
 		i := r.pick(len(blobs))
@@ -265,8 +240,7 @@ func (d *disk) staleRestore() {
 func (d *disk) rollback(keep int) {
 	log := d.log[:keep]
 	d.rel.seen = nil // records may be gone with the rest: nothing is judged at this boot
-	d.blobs, d.order, d.roots, d.relations, d.log = map[entry.ID]kernel.Blob{}, map[entry.ID][]entry.ID{}, nil, nil, nil
-	d.floors, d.approvals = nil, nil
+	d.im, d.log = memimage.New(), nil
 	for _, wr := range log {
 		d.apply(wr)
 	}
@@ -276,20 +250,7 @@ func (d *disk) wipe() { d.rollback(0) }
 
 // state is what a restarted machine gets: every tree, in applied order,
 // and the latest record of every relation.
-func (d *disk) state() kernel.State {
-	var st kernel.State
-	for _, root := range d.roots {
-		ts := kernel.TreeState{Root: root}
-		for _, id := range d.order[root] {
-			ts.Entries = append(ts.Entries, kernel.IndexedOf(id, d.blobs[id].Entry))
-		}
-		st.Trees = append(st.Trees, ts)
-	}
-	st.Relations = append([]kernel.RelationRecord(nil), d.relations...)
-	st.NonceFloors = slices.Clone(d.floors)
-	st.Approvals = slices.Clone(d.approvals)
-	return st
-}
+func (d *disk) state() kernel.State { return d.im.State() }
 
 func blobIDs(blobs []kernel.Blob) []entry.ID {
 	ids := make([]entry.ID, len(blobs))

@@ -28,6 +28,10 @@ type Profile struct {
 	// fsync, stale restore): their durability and liveness failures are
 	// expected and reported as such, never as failures.
 	Adversarial bool
+	// G14 runs the G14 convergence campaign (g14.go) instead of the
+	// swarm: a fixed fault model, a writers' workload, and a liveness
+	// phase where only the kernels' background sync runs.
+	G14 bool
 }
 
 // Profiles are the named run sizes. "small" is what `make sim` runs by the
@@ -36,6 +40,11 @@ var Profiles = map[string]Profile{
 	"small":       {Name: "small", NodesMin: 3, NodesMax: 5, TreesMax: 2, Ticks: 160, TickMs: 100, ActionMs: 400, ConvergeTicks: 400, QuietTicks: 10, RoundsMin: 200},
 	"adversarial": {Name: "adversarial", NodesMin: 3, NodesMax: 5, TreesMax: 2, Ticks: 160, TickMs: 100, ActionMs: 400, ConvergeTicks: 400, QuietTicks: 10, Adversarial: true, RoundsMin: 200},
 	"large":       {Name: "large", NodesMin: 8, NodesMax: 16, TreesMax: 4, Ticks: 1500, TickMs: 100, ActionMs: 100, ConvergeTicks: 1500, QuietTicks: 40, RoundsMin: 5000},
+	// g14 converges by background sync alone: ConvergeTicks (10T) bounds
+	// how long a late convergence is waited for, to report its time; the
+	// campaign fails any over 2T.
+	"g14": {Name: "g14", NodesMin: g14Nodes, NodesMax: g14Nodes, TreesMax: 1, Ticks: g14SetupTicks + g14WriteTicks, TickMs: 100,
+		ActionMs: g14WriteMs, ConvergeTicks: 10 * g14T, QuietTicks: 10, G14: true},
 }
 
 // action is a kind of workload step; the swarm draws a weight for each.
@@ -86,6 +95,9 @@ type Swarm struct {
 // whatever is on, so that a fault disabled by Options keeps the stream
 // aligned.
 func drawSwarm(r rng, p Profile) Swarm {
+	if p.G14 {
+		return drawG14Swarm(r)
+	}
 	s := Swarm{Nodes: r.between(p.NodesMin, p.NodesMax), Trees: r.between(1, p.TreesMax)}
 	for f := range faultCount {
 		spec := faultTable[f]

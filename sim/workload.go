@@ -25,6 +25,9 @@ type workload struct {
 }
 
 func newWorkload(w *world) *workload {
+	if w.prof.G14 {
+		return newG14Workload(w)
+	}
 	wl := &workload{w: w, r: w.r[streamWorkload]}
 	for a := range actionCount {
 		wl.weight += w.sw.Weights[a]

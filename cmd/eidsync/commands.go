@@ -222,6 +222,9 @@ func statusCommand(g *globals) *cobra.Command {
 			fmt.Fprintf(&b, "device %s\n%s", st.Device, describeDatabases(st.Databases))
 			for _, p := range st.Peers {
 				fmt.Fprintf(&b, "\npeer %s v%d in=%d out=%d redundant=%d rejected=%d", p.Peer, p.Version, p.EntriesIn, p.EntriesOut, p.Redundant, p.Rejected)
+				if !p.Contacted {
+					b.WriteString(" (not contacted since start)")
+				}
 				for _, r := range p.Relations {
 					fmt.Fprintf(&b, "\n  tree %s: %s pending_push=%t failed_attempts=%d next_retry_in=%d last_error=%q",
 						r.Tree, r.State, r.Dirty, r.Attempts, r.NextRetryIn, r.LastError)

@@ -86,6 +86,7 @@ type peerView struct {
 	Key        string         `json:"key"`
 	Version    uint32         `json:"protocol_version"`
 	Handshaken bool           `json:"handshaken"`
+	Contacted  bool           `json:"contacted"` // false: known only from a relation restored at start
 	EntriesIn  int            `json:"entries_in"`
 	EntriesOut int            `json:"entries_out"`
 	Requests   int            `json:"requests_out"`
@@ -267,7 +268,13 @@ func (l *local) Status(ctx context.Context) (statusReply, error) {
 	dbs, err := l.inst.Databases(ctx)
 	out := statusReply{Device: string(st.Device), Databases: dbs}
 	for _, p := range st.Peers {
-		pv := peerView{Peer: string(p.Peer), Key: p.Key.String(), Version: p.Version, Handshaken: p.Handshaken,
+		// A peer with a relation restored from the store and not contacted
+		// since the start has no key yet: its zero key is not shown.
+		key := ""
+		if p.Handshaken {
+			key = p.Key.String()
+		}
+		pv := peerView{Peer: string(p.Peer), Key: key, Version: p.Version, Handshaken: p.Handshaken, Contacted: p.Contacted,
 			EntriesIn: p.Stats.EntriesIn, EntriesOut: p.Stats.EntriesOut, Redundant: p.Stats.Redundant, Rejected: p.Stats.Rejected,
 			Requests: p.Stats.RequestsOut, BytesIn: p.Stats.BytesIn, BytesOut: p.Stats.BytesOut}
 		for _, r := range p.Relations {
