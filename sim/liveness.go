@@ -312,6 +312,9 @@ func (w *world) union(tree entry.ID) map[entry.ID]bool {
 // divergence says who lacks what, for a liveness failure.
 func (w *world) divergence() string {
 	var b strings.Builder
+	if w.net.preHeal > 0 {
+		fmt.Fprintf(&b, "%d packets sent before the heal still in flight; ", w.net.preHeal)
+	}
 	for _, tree := range w.wl.trees {
 		union := w.union(tree)
 		fmt.Fprintf(&b, "tree %s: union %d entries;", w.tr.namer(tree), len(union))

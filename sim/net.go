@@ -31,6 +31,11 @@ type packet struct {
 	tainted  bool    // corrupted or truncated
 	dead     bool    // dropped from its queue as an overflow victim
 	preHeal  bool    // counted in network.preHeal
+	// clogged is set while the packet waits for its link's clog to end;
+	// clogGen tells a stale wake-up from the current one (healAll wakes
+	// clogged packets at once).
+	clogged bool
+	clogGen int
 }
 
 // exchange is one request from the client's point of view.
@@ -279,6 +284,7 @@ func (net *network) arrive(p *packet) {
 	if p.dead {
 		return
 	}
+	p.clogged = false
 	net.landed(p)
 	if p.from >= 0 {
 		l := net.link(p.from, p.to)
@@ -292,7 +298,7 @@ func (net *network) arrive(p *packet) {
 		if w.now < l.clogUntil {
 			net.hold(p)
 			l.inflight = append(l.inflight, p)
-			w.q.push(l.clogUntil, func() { net.arrive(p) })
+			net.wakeAt(p, l.clogUntil)
 			return
 		}
 	}
@@ -481,11 +487,32 @@ func (net *network) heal() {
 	net.cutCount = 0
 }
 
-// healAll ends every network fault: the final heal.
+// healAll ends every network fault: the final heal. Packets held by a
+// clog are woken now, not when the clog would have ended (a long clog
+// outlasted the whole liveness phase: sim seed 7449).
 func (net *network) healAll() {
 	net.heal()
 	for i := range net.links {
-		net.links[i].clogUntil = 0
+		l := &net.links[i]
+		l.clogUntil = 0
+		for _, p := range l.inflight {
+			if p.clogged {
+				net.wakeAt(p, net.w.now+1)
+			}
+		}
 	}
 	net.fast = true
+}
+
+// wakeAt has a clogged packet arrive at at; an earlier wake-up of it is
+// void.
+func (net *network) wakeAt(p *packet, at int64) {
+	p.clogged = true
+	p.clogGen++
+	gen := p.clogGen
+	net.w.q.push(at, func() {
+		if p.clogged && p.clogGen == gen {
+			net.arrive(p)
+		}
+	})
 }
