@@ -257,7 +257,7 @@ func parseBlob(raw json.RawMessage, lim entry.Limits, deferSignature bool) (Blob
 	}
 	b := Blob{ID: id, Data: data, Entry: e}
 	if !deferSignature {
-		verifyBlob(&b)
+		verifyBlob(&b, nil)
 	}
 	return b, nil
 }
@@ -265,8 +265,8 @@ func parseBlob(raw json.RawMessage, lim entry.Limits, deferSignature bool) (Blob
 // verifyBlob marks b verified when its signature is well formed and, if its
 // hint names a key, verifies with it. A blob left unverified is checked
 // again on ingest and refused there.
-func verifyBlob(b *Blob) {
-	b.verified = checkSignature(b.Entry) == nil
+func verifyBlob(b *Blob, verify entry.Verifier) {
+	b.verified = checkSignatureWith(b.Entry, verify) == nil
 }
 
 // decodeEntry reads an entry in either form: the v0 JSON object, or the v1

@@ -425,6 +425,32 @@ func TestWireTamperedSignature(t *testing.T) {
 		if b.Entry == nil || entry.IDOf(b.Data) != b.ID {
 			t.Errorf("%s: blob ID does not match its data", c.name)
 		}
+		// Deferred, then checked by a transport's verifier: the same
+		// marks; a verifier that refuses leaves the blob to ingest.
+		lim := DefaultWireLimits()
+		lim.DeferSignatures = true
+		for _, refuse := range []bool{false, true} {
+			m, _, err := DecodeRequest([]byte(`{"SendEntries":[`+c.json+`]}`), lim)
+			if err != nil {
+				t.Fatalf("%s deferred: %v", c.name, err)
+			}
+			if m.(SendEntries).Entries[0].verified {
+				t.Errorf("%s: verified before VerifySignaturesWith", c.name)
+			}
+			calls := 0
+			VerifySignaturesWith(m, func(n int, fn func(int)) {
+				for i := range n {
+					fn(i)
+				}
+			}, func(pub entry.PublicKey, msg, sig []byte) bool {
+				calls++
+				return !refuse && pub.Verify(msg, sig)
+			})
+			want := c.verified && !(refuse && calls > 0)
+			if got := m.(SendEntries).Entries[0].verified; got != want {
+				t.Errorf("%s (verifier refuses %v): verified %v, want %v", c.name, refuse, got, want)
+			}
+		}
 	}
 }
 

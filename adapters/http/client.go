@@ -98,7 +98,7 @@ func (t *Transport) send(ctx context.Context, address string, version uint32, ms
 	if err != nil {
 		return nil, fmt.Errorf("peer answered garbage: %w", err)
 	}
-	kernel.VerifySignatures(reply, parallel)
+	t.verifySignatures(reply)
 	return reply, nil
 }
 
