@@ -118,6 +118,19 @@ func parseObject(data []byte) (jsonObject, error) {
 
 // eachElement calls fn on each element of a JSON array, refusing more than max.
 func eachElement(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
+	if elems, ok := plainStrings(raw, max); ok {
+		for i, elem := range elems {
+			if err := fn(elem); err != nil {
+				return atPath(fmt.Sprintf("[%d]", i), err)
+			}
+		}
+		return nil
+	}
+	return eachElementDecoded(raw, max, fn)
+}
+
+// eachElementDecoded is eachElement through the JSON decoder, for any array.
+func eachElementDecoded(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
 		return malformedf("want a JSON array")
@@ -141,6 +154,64 @@ func eachElement(raw json.RawMessage, max int, fn func(elem json.RawMessage) err
 }
 
 func trimSpace(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }
+
+// plainStrings splits an array of at most max JSON strings made of
+// printable ASCII without escapes (IDs, base64 entries: the bulk of a
+// bootstrap) without copying them, as sub-slices of raw. Any other array,
+// or a malformed one, is not ok: the decoder path then reads it, with the
+// same result and errors as before this shortcut.
+func plainStrings(raw json.RawMessage, max int) ([]json.RawMessage, bool) {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+	i, n := 0, len(raw)
+	skip := func() {
+		for i < n && isSpace(raw[i]) {
+			i++
+		}
+	}
+	skip()
+	if i == n || raw[i] != '[' {
+		return nil, false
+	}
+	i++
+	skip()
+	var elems []json.RawMessage
+	if i < n && raw[i] == ']' {
+		i++
+		skip()
+		return elems, i == n
+	}
+	for {
+		if i == n || raw[i] != '"' || len(elems) == max {
+			return nil, false
+		}
+		start := i
+		for i++; i < n && raw[i] != '"'; i++ {
+			if c := raw[i]; c < 0x20 || c > 0x7e || c == '\\' {
+				return nil, false
+			}
+		}
+		if i == n {
+			return nil, false
+		}
+		i++
+		elems = append(elems, raw[start:i:i])
+		skip()
+		if i == n {
+			return nil, false
+		}
+		switch raw[i] {
+		case ',':
+			i++
+			skip()
+		case ']':
+			i++
+			skip()
+			return elems, i == n
+		default:
+			return nil, false
+		}
+	}
+}
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
@@ -283,13 +354,25 @@ func decodeEntry(raw json.RawMessage, lim entry.Limits) (*entry.Entry, entry.ID,
 	if len(raw) > 2+base64.StdEncoding.EncodedLen(lim.EntryBytesMax) {
 		return nil, entry.ID{}, nil, fmt.Errorf("entry of %d base64 bytes is over EntryBytesMax", len(raw))
 	}
-	text, err := parseString(raw)
-	if err != nil {
-		return nil, entry.ID{}, nil, err
-	}
-	data, err := base64.StdEncoding.Strict().DecodeString(text)
-	if err != nil {
-		return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
+	var data []byte
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		// NB: a string without escapes is its own content: decode it in
+		// place rather than through a copy.
+		text := raw[1 : len(raw)-1]
+		data = make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+		n, err := base64.StdEncoding.Strict().Decode(data, text)
+		if err != nil {
+			return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
+		}
+		data = data[:n:n]
+	} else {
+		text, err := parseString(raw)
+		if err != nil {
+			return nil, entry.ID{}, nil, err
+		}
+		if data, err = base64.StdEncoding.Strict().DecodeString(text); err != nil {
+			return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
+		}
 	}
 	e, id, err := lim.DecodeCBOR(data)
 	return e, id, data, err

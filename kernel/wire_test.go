@@ -712,3 +712,28 @@ func v1Differs(m Message) bool {
 	}
 	return false
 }
+
+// TestWirePlainStrings: the decoder-free path for arrays of plain strings
+// gives the elements the decoder gives, and leaves every other input,
+// malformed ones included, to the decoder.
+func TestWirePlainStrings(t *testing.T) {
+	for _, in := range []string{
+		`[]`, ` [ ] `, `["a"]`, `["a","b"]`, " [ \"a\" ,\n\t\"b\" ] ", `["",""]`, `["abc","de"]`,
+		`["a",]`, `["a" "b"]`, `["a\\"b"]`, `["\u0041"]`, `["é"]`, `[1,"a"]`, `["a"]x`, `["a","b"`,
+		`"a"`, `[`, ``, `["a",["b"]]`, `["a","b","c","d"]`, "[\"a\x01\"]", `[null]`,
+	} {
+		var fast, slow []string
+		errFast := eachElement(json.RawMessage(in), 3, func(e json.RawMessage) error { fast = append(fast, string(e)); return nil })
+		errSlow := eachElementDecoded(json.RawMessage(in), 3, func(e json.RawMessage) error { slow = append(slow, string(e)); return nil })
+		if (errFast == nil) != (errSlow == nil) || errString(errFast) != errString(errSlow) || !slices.Equal(fast, slow) {
+			t.Errorf("%q: %q %v, decoder %q %v", in, fast, errFast, slow, errSlow)
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
