@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -23,7 +24,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := rootCommand().ExecuteContext(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "eidsync:", err)
+		// NB: errors of the eidsync package already start with its name.
+		fmt.Fprintln(os.Stderr, "eidsync: "+strings.TrimPrefix(err.Error(), "eidsync: "))
 		os.Exit(1)
 	}
 }
