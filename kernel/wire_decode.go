@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -83,6 +84,116 @@ type jsonObject struct {
 // parseObject splits one JSON object into its members. Anything but
 // whitespace after the object is refused.
 func parseObject(data []byte) (jsonObject, error) {
+	if o, ok := splitObject(data); ok {
+		return o, nil
+	}
+	return parseObjectDecoded(data)
+}
+
+// splitObject is parseObject for a valid JSON object, without the JSON
+// decoder's copies: members are sub-slices of data. Anything else, valid
+// JSON that is not an object included, is not ok and goes to the decoder,
+// which gives the errors it always gave.
+func splitObject(data []byte) (jsonObject, bool) {
+	data = trimSpace(data)
+	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
+		return jsonObject{}, false
+	}
+	// NB: from here on data is one valid JSON object, so each index below
+	// stays in range; the checks only guard against a slip.
+	o := jsonObject{members: make(map[string]json.RawMessage)}
+	i := skipSpace(data, 1)
+	if data[i] == '}' {
+		return o, true
+	}
+	for i < len(data) && data[i] == '"' {
+		end := skipValue(data, i)
+		var name string
+		if quoted := data[i:end]; bytes.IndexByte(quoted, '\\') < 0 && isASCII(quoted) {
+			name = string(quoted[1 : len(quoted)-1])
+		} else if json.Unmarshal(quoted, &name) != nil {
+			return jsonObject{}, false
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return jsonObject{}, false
+		}
+		i = skipSpace(data, i+1)
+		end = skipValue(data, i)
+		if _, seen := o.members[name]; seen {
+			if o.dups == nil {
+				o.dups = make(map[string]bool)
+			}
+			o.dups[name] = true
+		}
+		o.members[name] = data[i:end:end]
+		o.count++
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		return o, i == len(data)-1 && data[i] == '}'
+	}
+	return jsonObject{}, false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at data[i].
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch c := data[i]; c {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			i++
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			depth--
+			i++
+		default:
+			if depth > 0 { // inside an array or object only strings and brackets matter
+				i++
+				continue
+			}
+			for i < len(data) && !strings.ContainsRune(",:}] \t\r\n", rune(data[i])) {
+				i++ // a number, true, false or null
+			}
+			return i
+		}
+		if depth == 0 {
+			return i
+		}
+		if depth < 0 {
+			return len(data)
+		}
+	}
+	return i
+}
+
+// parseObjectDecoded is parseObject through the JSON decoder.
+func parseObjectDecoded(data []byte) (jsonObject, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
 		return jsonObject{}, malformedf("want a JSON object")
