@@ -77,7 +77,7 @@ func (s *memStore) Apply(writes []kernel.Write) error {
 func (s *memStore) Read(r kernel.Read) ([]kernel.Blob, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []kernel.Blob
+	out := make([]kernel.Blob, 0, len(r.IDs))
 	for _, id := range r.IDs {
 		if b, ok := s.blobs[id]; ok {
 			out = append(out, b)
