@@ -24,8 +24,8 @@ import (
 	"github.com/eidsync/eidsync/kernel/entry"
 )
 
-// KeysMax bounds the expanded keys kept (about 30 KiB each); past it the
-// cache starts over.
+// KeysMax bounds the expanded keys kept (about 3 KiB each: two tables of
+// eight multiples of -A); past it the cache starts over.
 const KeysMax = 256
 
 var stdlibOptions = &voi.Options{Verify: voi.VerifyOptionsStdLib}
