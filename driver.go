@@ -102,10 +102,18 @@ func (d *driver) step(ev kernel.Event) error {
 
 // flush runs the effects of every Ready batch until the machine is idle.
 // Writes of one batch go to the store in one transaction; completions are
-// stepped at once, so the loop never waits on itself.
+// stepped at once, so the loop never waits on itself. Requests leave before
+// the batch's writes start (the lanes have no order between them), so that
+// a streamed bootstrap's next batch travels, decodes and has its signatures
+// checked on the transport's goroutines while this one is committed.
 func (d *driver) flush() {
 	for d.m.HasReady() {
 		rd := d.m.Ready()
+		for _, env := range rd.Send {
+			if env.Reply == 0 {
+				d.send(env)
+			}
+		}
 		if len(rd.Persist) > 0 {
 			err := d.st.Apply(rd.Persist)
 			for _, w := range rd.Persist {
@@ -127,7 +135,9 @@ func (d *driver) flush() {
 			}
 		}
 		for _, env := range rd.Send {
-			d.send(env)
+			if env.Reply != 0 {
+				d.send(env)
+			}
 		}
 		for _, n := range rd.Notify {
 			d.notify(n)

@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -86,7 +87,10 @@ func (m *Machine) recommitted(t *tree, ref Ref, id entry.ID) error {
 func (m *Machine) commitNotice(lr localRef, tree entry.ID, failure string) {
 	n := Notice{Kind: NoticeCommitted, Ref: lr.ref, Tree: tree, ID: lr.id}
 	if failure != "" {
-		n.Kind, n.Err = NoticeCommitFailed, "store: "+failure
+		n.Kind, n.Err = NoticeCommitFailed, failure
+		if !strings.HasPrefix(failure, "store: ") {
+			n.Err = "store: " + failure
+		}
 	} else {
 		m.committedLocally(tree)
 	}

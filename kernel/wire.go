@@ -48,6 +48,14 @@ type WireLimits struct {
 // exactly once for each i in [0, n), from any goroutines, returning when
 // all calls have. Each call touches only entry i.
 func VerifySignatures(msg Message, parallel func(n int, fn func(i int))) {
+	VerifySignaturesWith(msg, parallel, nil)
+}
+
+// VerifySignaturesWith is VerifySignatures with verify checking each Ed25519
+// signature (nil: crypto/ed25519). verify must accept exactly the
+// signatures crypto/ed25519 accepts: a blob it passes is stored without
+// another check. It is called from parallel's goroutines.
+func VerifySignaturesWith(msg Message, parallel func(n int, fn func(i int)), verify entry.Verifier) {
 	var blobs []Blob
 	switch m := msg.(type) {
 	case SendEntries:
@@ -60,7 +68,7 @@ func VerifySignatures(msg Message, parallel func(n int, fn func(i int))) {
 		blobs = m.Entries
 	}
 	if len(blobs) > 0 {
-		parallel(len(blobs), func(i int) { verifyBlob(&blobs[i]) })
+		parallel(len(blobs), func(i int) { verifyBlob(&blobs[i], verify) })
 	}
 }
 

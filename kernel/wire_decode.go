@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/eidsync/eidsync/kernel/entry"
 )
@@ -83,6 +84,116 @@ type jsonObject struct {
 // parseObject splits one JSON object into its members. Anything but
 // whitespace after the object is refused.
 func parseObject(data []byte) (jsonObject, error) {
+	if o, ok := splitObject(data); ok {
+		return o, nil
+	}
+	return parseObjectDecoded(data)
+}
+
+// splitObject is parseObject for a valid JSON object, without the JSON
+// decoder's copies: members are sub-slices of data. Anything else, valid
+// JSON that is not an object included, is not ok and goes to the decoder,
+// which gives the errors it always gave.
+func splitObject(data []byte) (jsonObject, bool) {
+	data = trimSpace(data)
+	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
+		return jsonObject{}, false
+	}
+	// NB: from here on data is one valid JSON object, so each index below
+	// stays in range; the checks only guard against a slip.
+	o := jsonObject{members: make(map[string]json.RawMessage)}
+	i := skipSpace(data, 1)
+	if data[i] == '}' {
+		return o, true
+	}
+	for i < len(data) && data[i] == '"' {
+		end := skipValue(data, i)
+		var name string
+		if quoted := data[i:end]; bytes.IndexByte(quoted, '\\') < 0 && isASCII(quoted) {
+			name = string(quoted[1 : len(quoted)-1])
+		} else if json.Unmarshal(quoted, &name) != nil {
+			return jsonObject{}, false
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] != ':' {
+			return jsonObject{}, false
+		}
+		i = skipSpace(data, i+1)
+		end = skipValue(data, i)
+		if _, seen := o.members[name]; seen {
+			if o.dups == nil {
+				o.dups = make(map[string]bool)
+			}
+			o.dups[name] = true
+		}
+		o.members[name] = data[i:end:end]
+		o.count++
+		i = skipSpace(data, end)
+		if i < len(data) && data[i] == ',' {
+			i = skipSpace(data, i+1)
+			continue
+		}
+		return o, i == len(data)-1 && data[i] == '}'
+	}
+	return jsonObject{}, false
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the valid JSON value that starts at data[i].
+func skipValue(data []byte, i int) int {
+	depth := 0
+	for i < len(data) {
+		switch c := data[i]; c {
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				if data[i] == '\\' {
+					i++
+				}
+			}
+			i++
+		case '{', '[':
+			depth++
+			i++
+		case '}', ']':
+			depth--
+			i++
+		default:
+			if depth > 0 { // inside an array or object only strings and brackets matter
+				i++
+				continue
+			}
+			for i < len(data) && !strings.ContainsRune(",:}] \t\r\n", rune(data[i])) {
+				i++ // a number, true, false or null
+			}
+			return i
+		}
+		if depth == 0 {
+			return i
+		}
+		if depth < 0 {
+			return len(data)
+		}
+	}
+	return i
+}
+
+// parseObjectDecoded is parseObject through the JSON decoder.
+func parseObjectDecoded(data []byte) (jsonObject, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
 		return jsonObject{}, malformedf("want a JSON object")
@@ -118,6 +229,19 @@ func parseObject(data []byte) (jsonObject, error) {
 
 // eachElement calls fn on each element of a JSON array, refusing more than max.
 func eachElement(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
+	if elems, ok := plainStrings(raw, max); ok {
+		for i, elem := range elems {
+			if err := fn(elem); err != nil {
+				return atPath(fmt.Sprintf("[%d]", i), err)
+			}
+		}
+		return nil
+	}
+	return eachElementDecoded(raw, max, fn)
+}
+
+// eachElementDecoded is eachElement through the JSON decoder, for any array.
+func eachElementDecoded(raw json.RawMessage, max int, fn func(elem json.RawMessage) error) error {
 	d := json.NewDecoder(bytes.NewReader(raw))
 	if tok, err := d.Token(); err != nil || tok != json.Delim('[') {
 		return malformedf("want a JSON array")
@@ -141,6 +265,64 @@ func eachElement(raw json.RawMessage, max int, fn func(elem json.RawMessage) err
 }
 
 func trimSpace(b []byte) []byte { return bytes.Trim(b, " \t\r\n") }
+
+// plainStrings splits an array of at most max JSON strings made of
+// printable ASCII without escapes (IDs, base64 entries: the bulk of a
+// bootstrap) without copying them, as sub-slices of raw. Any other array,
+// or a malformed one, is not ok: the decoder path then reads it, with the
+// same result and errors as before this shortcut.
+func plainStrings(raw json.RawMessage, max int) ([]json.RawMessage, bool) {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
+	i, n := 0, len(raw)
+	skip := func() {
+		for i < n && isSpace(raw[i]) {
+			i++
+		}
+	}
+	skip()
+	if i == n || raw[i] != '[' {
+		return nil, false
+	}
+	i++
+	skip()
+	var elems []json.RawMessage
+	if i < n && raw[i] == ']' {
+		i++
+		skip()
+		return elems, i == n
+	}
+	for {
+		if i == n || raw[i] != '"' || len(elems) == max {
+			return nil, false
+		}
+		start := i
+		for i++; i < n && raw[i] != '"'; i++ {
+			if c := raw[i]; c < 0x20 || c > 0x7e || c == '\\' {
+				return nil, false
+			}
+		}
+		if i == n {
+			return nil, false
+		}
+		i++
+		elems = append(elems, raw[start:i:i])
+		skip()
+		if i == n {
+			return nil, false
+		}
+		switch raw[i] {
+		case ',':
+			i++
+			skip()
+		case ']':
+			i++
+			skip()
+			return elems, i == n
+		default:
+			return nil, false
+		}
+	}
+}
 
 func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
@@ -257,7 +439,7 @@ func parseBlob(raw json.RawMessage, lim entry.Limits, deferSignature bool) (Blob
 	}
 	b := Blob{ID: id, Data: data, Entry: e}
 	if !deferSignature {
-		verifyBlob(&b)
+		verifyBlob(&b, nil)
 	}
 	return b, nil
 }
@@ -265,8 +447,8 @@ func parseBlob(raw json.RawMessage, lim entry.Limits, deferSignature bool) (Blob
 // verifyBlob marks b verified when its signature is well formed and, if its
 // hint names a key, verifies with it. A blob left unverified is checked
 // again on ingest and refused there.
-func verifyBlob(b *Blob) {
-	b.verified = checkSignature(b.Entry) == nil
+func verifyBlob(b *Blob, verify entry.Verifier) {
+	b.verified = checkSignatureWith(b.Entry, verify) == nil
 }
 
 // decodeEntry reads an entry in either form: the v0 JSON object, or the v1
@@ -283,13 +465,25 @@ func decodeEntry(raw json.RawMessage, lim entry.Limits) (*entry.Entry, entry.ID,
 	if len(raw) > 2+base64.StdEncoding.EncodedLen(lim.EntryBytesMax) {
 		return nil, entry.ID{}, nil, fmt.Errorf("entry of %d base64 bytes is over EntryBytesMax", len(raw))
 	}
-	text, err := parseString(raw)
-	if err != nil {
-		return nil, entry.ID{}, nil, err
-	}
-	data, err := base64.StdEncoding.Strict().DecodeString(text)
-	if err != nil {
-		return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
+	var data []byte
+	if len(raw) >= 2 && raw[len(raw)-1] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		// NB: a string without escapes is its own content: decode it in
+		// place rather than through a copy.
+		text := raw[1 : len(raw)-1]
+		data = make([]byte, base64.StdEncoding.DecodedLen(len(text)))
+		n, err := base64.StdEncoding.Strict().Decode(data, text)
+		if err != nil {
+			return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
+		}
+		data = data[:n:n]
+	} else {
+		text, err := parseString(raw)
+		if err != nil {
+			return nil, entry.ID{}, nil, err
+		}
+		if data, err = base64.StdEncoding.Strict().DecodeString(text); err != nil {
+			return nil, entry.ID{}, nil, fmt.Errorf("entry is not padded standard base64: %w", err)
+		}
 	}
 	e, id, err := lim.DecodeCBOR(data)
 	return e, id, data, err

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -425,6 +426,32 @@ func TestWireTamperedSignature(t *testing.T) {
 		if b.Entry == nil || entry.IDOf(b.Data) != b.ID {
 			t.Errorf("%s: blob ID does not match its data", c.name)
 		}
+		// Deferred, then checked by a transport's verifier: the same
+		// marks; a verifier that refuses leaves the blob to ingest.
+		lim := DefaultWireLimits()
+		lim.DeferSignatures = true
+		for _, refuse := range []bool{false, true} {
+			m, _, err := DecodeRequest([]byte(`{"SendEntries":[`+c.json+`]}`), lim)
+			if err != nil {
+				t.Fatalf("%s deferred: %v", c.name, err)
+			}
+			if m.(SendEntries).Entries[0].verified {
+				t.Errorf("%s: verified before VerifySignaturesWith", c.name)
+			}
+			calls := 0
+			VerifySignaturesWith(m, func(n int, fn func(int)) {
+				for i := range n {
+					fn(i)
+				}
+			}, func(pub entry.PublicKey, msg, sig []byte) bool {
+				calls++
+				return !refuse && pub.Verify(msg, sig)
+			})
+			want := c.verified && !(refuse && calls > 0)
+			if got := m.(SendEntries).Entries[0].verified; got != want {
+				t.Errorf("%s (verifier refuses %v): verified %v, want %v", c.name, refuse, got, want)
+			}
+		}
 	}
 }
 
@@ -685,4 +712,93 @@ func v1Differs(m Message) bool {
 		return true
 	}
 	return false
+}
+
+// TestWirePlainStrings: the decoder-free path for arrays of plain strings
+// gives the elements the decoder gives, and leaves every other input,
+// malformed ones included, to the decoder.
+func TestWirePlainStrings(t *testing.T) {
+	for _, in := range []string{
+		`[]`, ` [ ] `, `["a"]`, `["a","b"]`, " [ \"a\" ,\n\t\"b\" ] ", `["",""]`, `["abc","de"]`,
+		`["a",]`, `["a" "b"]`, `["a\\"b"]`, `["\u0041"]`, `["é"]`, `[1,"a"]`, `["a"]x`, `["a","b"`,
+		`"a"`, `[`, ``, `["a",["b"]]`, `["a","b","c","d"]`, "[\"a\x01\"]", `[null]`,
+	} {
+		var fast, slow []string
+		errFast := eachElement(json.RawMessage(in), 3, func(e json.RawMessage) error { fast = append(fast, string(e)); return nil })
+		errSlow := eachElementDecoded(json.RawMessage(in), 3, func(e json.RawMessage) error { slow = append(slow, string(e)); return nil })
+		if (errFast == nil) != (errSlow == nil) || errString(errFast) != errString(errSlow) || !slices.Equal(fast, slow) {
+			t.Errorf("%q: %q %v, decoder %q %v", in, fast, errFast, slow, errSlow)
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// TestWireSplitObject: the decoder-free object split gives the decoder's
+// members, duplicates and count, or leaves the input to the decoder.
+func TestWireSplitObject(t *testing.T) {
+	inputs := []string{
+		`{}`, ` { } `, `{"a":1}`, `{"a":1,"b":[1,2,{"c":"}"}],"d":"x\"y"}`, `{"a":1,"a":2}`,
+		`{"a\u0062":null,"c":true,"d":false,"e":-1.5e3}`, "{\n\"a\" : [ ] ,\t\"b\":{}\n}",
+		`{"a":1}x`, `{"a":1,}`, `{"a"}`, `[1]`, `"s"`, `{"a":"\\"}`, `{"a":{"b":[{"c":[]}]}}`,
+		`{"":""}`, `{"a":1} {"b":2}`, `{`, `}`, `{"a":"é"}`, `{"a":[1,{"b":"]"}]}`,
+	}
+	for _, name := range []string{"sig_direct_pubkey", "root_unsigned", "child_left"} {
+		inputs = append(inputs, wireVectors(t)[name])
+	}
+	for _, in := range inputs {
+		fast, ok := splitObject([]byte(in))
+		slow, err := parseObjectDecoded([]byte(in))
+		if !ok {
+			got, gotErr := parseObject([]byte(in))
+			if errString(gotErr) != errString(err) || fmt.Sprint(got) != fmt.Sprint(slow) {
+				t.Errorf("%q: parseObject %v %v, decoder %v %v", in, got, gotErr, slow, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: split, but the decoder refuses it: %v", in, err)
+			continue
+		}
+		if fast.count != slow.count || fmt.Sprint(fast.dups) != fmt.Sprint(slow.dups) || len(fast.members) != len(slow.members) {
+			t.Errorf("%q: split %v, decoder %v", in, fast, slow)
+		}
+		for k, v := range slow.members {
+			if string(fast.members[k]) != string(v) {
+				t.Errorf("%q: member %q split %s, decoder %s", in, k, fast.members[k], v)
+			}
+		}
+	}
+}
+
+// FuzzWireSplit: the decoder-free splits agree with the JSON decoder on any
+// input (go test -fuzz FuzzWireSplit ./kernel).
+func FuzzWireSplit(f *testing.F) {
+	for _, s := range []string{`{"a":[1,"b",{"c":null}],"d":"\"}"}`, `["x","y"]`, `{"a":1,"a":2}`, `[]`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if fast, ok := splitObject(data); ok {
+			slow, err := parseObjectDecoded(data)
+			if err != nil || fast.count != slow.count || len(fast.members) != len(slow.members) || len(fast.dups) != len(slow.dups) {
+				t.Fatalf("%q: split %v, decoder %v %v", data, fast, slow, err)
+			}
+			for k, v := range slow.members {
+				if string(fast.members[k]) != string(v) {
+					t.Fatalf("%q: member %q split %s, decoder %s", data, k, fast.members[k], v)
+				}
+			}
+		}
+		var fast, slow []string
+		errFast := eachElement(data, 4, func(e json.RawMessage) error { fast = append(fast, string(e)); return nil })
+		errSlow := eachElementDecoded(data, 4, func(e json.RawMessage) error { slow = append(slow, string(e)); return nil })
+		if errString(errFast) != errString(errSlow) || !slices.Equal(fast, slow) {
+			t.Fatalf("%q: elements %q %v, decoder %q %v", data, fast, errFast, slow, errSlow)
+		}
+	})
 }

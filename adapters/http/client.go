@@ -87,7 +87,12 @@ func (t *Transport) send(ctx context.Context, address string, version uint32, ms
 		head, _ := io.ReadAll(io.LimitReader(resp.Body, statusBodyMax))
 		return nil, &StatusError{Code: resp.StatusCode, Body: clipBody(head)}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, int64(limit)+1))
+	var buf bytes.Buffer
+	if n := resp.ContentLength; n > 0 && n <= int64(limit) {
+		buf.Grow(int(n) + bytes.MinRead) // NB: one allocation for a bootstrap batch, not a doubling series
+	}
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, int64(limit)+1))
+	data := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read response: %w", t.explain(ctx, reqCtx, err))
 	}
@@ -98,7 +103,7 @@ func (t *Transport) send(ctx context.Context, address string, version uint32, ms
 	if err != nil {
 		return nil, fmt.Errorf("peer answered garbage: %w", err)
 	}
-	kernel.VerifySignatures(reply, parallel)
+	t.verifySignatures(reply)
 	return reply, nil
 }
 

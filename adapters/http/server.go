@@ -78,7 +78,7 @@ func (t *Transport) serveAPI(h transport.Handler) nethttp.HandlerFunc {
 			t.refuse(w, r, code, "http: bad request: "+oneLine(err.Error()))
 			return
 		}
-		kernel.VerifySignatures(msg, parallel)
+		t.verifySignatures(msg)
 		t.answer(w, r, h, version, msg)
 	}
 }

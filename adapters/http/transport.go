@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/eidsync/eidsync/internal/sigverify"
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/transport"
 )
@@ -150,6 +151,9 @@ type Transport struct {
 	scheme string           // the client's: http or https
 
 	client *nethttp.Client // shared by every Send
+	// verifier checks entry signatures on the transport's goroutines
+	// (verify.go), keeping each signer's expanded key.
+	verifier sigverify.Verifier
 
 	mu     sync.Mutex // guards the server's life cycle below
 	srv    *nethttp.Server

@@ -23,6 +23,12 @@ func (t *Transport) deferred() kernel.WireLimits {
 	return lim
 }
 
+// verifySignatures checks the signatures of msg's entries over every core
+// with the transport's verifier.
+func (t *Transport) verifySignatures(msg kernel.Message) {
+	kernel.VerifySignaturesWith(msg, parallel, t.verifier.Verify)
+}
+
 // parallel calls fn(i) for each i in [0, n) over GOMAXPROCS goroutines and
 // returns when all are done; kernel.VerifySignatures drives it.
 func parallel(n int, fn func(i int)) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 
 	"github.com/eidsync/eidsync/kernel"
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -34,9 +35,31 @@ func (s *Store) Apply(writes []kernel.Write) error {
 	})
 	var explained *failure
 	if err != nil && err != refused && err != ErrClosed && !errors.As(err, &explained) {
+		if why := writeFailure(err); why != "" {
+			return fail(ErrWriteFailed, err, fmt.Sprintf("store: cannot write to %s: %s; nothing of this batch was stored, "+
+				"what was stored before is intact", s.path, why))
+		}
 		return fmt.Errorf("store: persist %d writes (first seq %d) to %s: %w", len(writes), writes[0].Seq, s.path, err)
 	}
 	return err
+}
+
+// writeFailure explains a write the file system refused, with what to do,
+// or returns "" for any other error.
+func writeFailure(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return "no space left on the device: free space on that file system or move the data directory"
+	case errors.Is(err, syscall.EDQUOT):
+		return "disk quota exceeded: raise the quota or move the data directory"
+	case errors.Is(err, syscall.EFBIG):
+		return "the file is over the size limit of this process or file system: raise the limit (ulimit -f) or move the data directory"
+	case errors.Is(err, syscall.EROFS):
+		return "the file system is read-only: remount it read-write or move the data directory"
+	case errors.Is(err, syscall.EIO):
+		return "input/output error: check the disk (dmesg) before going on"
+	}
+	return ""
 }
 
 // applier applies the writes of one transaction.

@@ -18,6 +18,11 @@ var (
 	ErrSchema = errors.New("store: unsupported schema")
 	// ErrClosed reports a call on a Store after Close.
 	ErrClosed = errors.New("store: closed")
+	// ErrWriteFailed reports a batch the file system would not take (full,
+	// over quota, read-only, or an I/O error): bbolt rolled the transaction
+	// back, so nothing of the batch was stored and everything committed
+	// before is intact.
+	ErrWriteFailed = errors.New("store: write failed")
 	// ErrRefused reports a batch of writes that Apply refused whole because
 	// a blob breaks the store's preconditions (see the package doc); nothing
 	// of the batch was stored.

@@ -106,7 +106,7 @@ func openError(path string, err error) error {
 	case errors.Is(err, fs.ErrNotExist):
 		why = "its directory does not exist"
 	case errors.Is(err, syscall.EROFS):
-		why = "the file system is read-only"
+		why = "the file system is read-only: remount it read-write or give a data directory on another one"
 	case errors.Is(err, fs.ErrPermission):
 		why = "permission denied: the file and its directory must be writable by this user"
 	default:

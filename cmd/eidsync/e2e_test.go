@@ -237,16 +237,6 @@ func waitFor(t *testing.T, limit time.Duration, ok func() bool) {
 	}
 }
 
-// fails runs a command that must fail and returns its stderr.
-func fails(t *testing.T, bin string, args ...string) string {
-	t.Helper()
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err == nil {
-		t.Fatalf("eidsync %s succeeded, want a failure:\n%s", strings.Join(args, " "), out)
-	}
-	return string(out)
-}
-
 // TestEndToEndBootstrapApproval: a private database refuses B; B asks for
 // access; A's admin lists and approves the request; B's next sync pulls the
 // database, and a rejected third node asking again is told it was rejected.

@@ -24,12 +24,8 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := rootCommand().ExecuteContext(ctx); err != nil {
-		// NB: the library's errors already start with "eidsync: ".
-		msg := err.Error()
-		if !strings.HasPrefix(msg, "eidsync: ") {
-			msg = "eidsync: " + msg
-		}
-		fmt.Fprintln(os.Stderr, msg)
+		// NB: errors of the eidsync package already start with its name.
+		fmt.Fprintln(os.Stderr, "eidsync: "+strings.TrimPrefix(err.Error(), "eidsync: "))
 		os.Exit(1)
 	}
 }
