@@ -115,10 +115,15 @@ func (m *Machine) mayWrite(t *tree) bool {
 }
 
 // signed returns msg with request auth for peer p, bound to the key p
-// proved in the handshake. Pushes and fetches are signed only when the tree
-// needs it here; a SyncTree always is, because the peer may hold newer
-// settings than ours. A v0 peer gets auth only on SyncTree, the one request
-// whose v0 form has room for it.
+// proved in the handshake. A request is signed when the tree needs it
+// here: it is not world-readable (or writable, for a push), or we do not
+// hold it yet (a bootstrap, whose settings we cannot know). The peer may
+// hold newer settings than ours: once it refuses an unsigned request for
+// want of auth, every SyncTree to it is signed (p.signAll, session_sync.go
+// asks again at once). NB: signing costs an Ed25519 signature, a fifth of
+// the kernel's time in the simulator when every SyncTree was signed. A v0
+// peer gets auth only on SyncTree, the one request whose v0 form has room
+// for it.
 func (m *Machine) signed(p *peer, msg Message) Message {
 	if !p.handshaken {
 		return msg
@@ -126,7 +131,9 @@ func (m *Machine) signed(p *peer, msg Message) Message {
 	t := m.trees[treeOf(msg)]
 	switch msg := msg.(type) {
 	case SyncTree:
-		msg.Auth = m.sign(p, msg)
+		if p.signAll || t == nil || t.dag.Len() == 0 || !t.auth.Open(readPerm) {
+			msg.Auth = m.sign(p, msg)
+		}
 		return msg
 	case GetEntries:
 		if p.version >= ProtocolV1 && t != nil && !t.auth.Open(readPerm) {

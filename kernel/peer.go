@@ -20,6 +20,9 @@ type peer struct {
 	// stampAfter is the floor the peer said our request auths must be
 	// stamped after (its restart refused an older stamp); see gate.go.
 	stampAfter int64
+	// signAll says the peer refused an unsigned SyncTree for want of
+	// auth: its settings are newer than ours, so sign every one (gate.go).
+	signAll bool
 }
 
 // peerFor returns the state of id, creating it within PeersMax.

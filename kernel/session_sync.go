@@ -13,6 +13,13 @@ func (ss *session) onSync(m *Machine, msg Message) {
 	var blobs []Blob
 	switch resp := msg.(type) {
 	case ErrorResponse:
+		if p := m.peers[ss.key.peer]; strings.HasPrefix(resp.Message, "Authentication required") && !p.signAll {
+			// Our settings of the tree are older than the peer's: from now
+			// on sign every request to it, and ask again at once.
+			p.signAll = true
+			ss.requestSync(m)
+			return
+		}
 		if after, ok := stampAfter(resp.Message); ok && !ss.restamped {
 			// The peer restarted and our clock is behind its floor for
 			// our key: stamp past it and ask again, once.
