@@ -366,12 +366,19 @@ func DecodeApproval(b []byte) (ApprovalRequest, error) {
 // (oldest first): an update replaces the record in place, a new one is
 // appended, an ID alone deletes. For in-memory stores.
 func ApplyApprovals(list []ApprovalRequest, writes []ApprovalRequest) []ApprovalRequest {
+	return upsert(list, writes, func(r ApprovalRequest) string { return r.ID }, func(r ApprovalRequest) bool { return r.Status == 0 })
+}
+
+// upsert applies records to a list keyed by key: a record replaces the one
+// with its key in place or is appended; one that gone says is a deletion
+// removes it.
+func upsert[T any, K comparable](list, writes []T, key func(T) K, gone func(T) bool) []T {
 	for _, w := range writes {
-		i := slices.IndexFunc(list, func(r ApprovalRequest) bool { return r.ID == w.ID })
+		i := slices.IndexFunc(list, func(r T) bool { return key(r) == key(w) })
 		switch {
-		case w.Status == 0 && i >= 0:
+		case gone(w) && i >= 0:
 			list = slices.Delete(list, i, i+1)
-		case w.Status == 0:
+		case gone(w):
 		case i >= 0:
 			list[i] = w
 		default:

@@ -199,17 +199,5 @@ func (m *Machine) park(ev Received) {
 // record replaces the floor of its key, Ms zero deletes it. For in-memory
 // stores.
 func ApplyNonceFloors(list []NonceFloor, writes []NonceFloor) []NonceFloor {
-	for _, w := range writes {
-		i := slices.IndexFunc(list, func(f NonceFloor) bool { return f.Key == w.Key })
-		switch {
-		case w.Ms == 0 && i >= 0:
-			list = slices.Delete(list, i, i+1)
-		case w.Ms == 0:
-		case i >= 0:
-			list[i] = w
-		default:
-			list = append(list, w)
-		}
-	}
-	return list
+	return upsert(list, writes, func(f NonceFloor) entry.PublicKey { return f.Key }, func(f NonceFloor) bool { return f.Ms == 0 })
 }
