@@ -141,9 +141,16 @@ func (m *Machine) raiseNonceFloor(key entry.PublicKey, ts int64) {
 	var evicted entry.PublicKey
 	var global int64
 	if !listed && len(nm.floors) >= m.cfg.KeyFloorsMax {
-		evicted = lowestFloor(nm.floors)
-		global = max(nm.global, nm.floors[evicted])
-		records = append(records, NonceFloor{Key: evicted}, NonceFloor{Ms: global})
+		// NB: a key whose own raise is in flight is not evicted: its floor
+		// is about to grow past the value the global floor would take, and
+		// a replay of what the raise admits would pass after a restart.
+		// With every key raising (at most one per parked request), the
+		// floors go over KeyFloorsMax until the next raise.
+		if low, ok := lowestFloor(nm.floors, nm.raising); ok {
+			evicted = low
+			global = max(nm.global, nm.floors[evicted])
+			records = append(records, NonceFloor{Key: evicted}, NonceFloor{Ms: global})
+		}
 	}
 	s := m.nextSeq()
 	m.writes[s] = &pendingWrite{after: func(failure string) {
@@ -160,16 +167,18 @@ func (m *Machine) raiseNonceFloor(key entry.PublicKey, ts int64) {
 	m.ready.Persist = append(m.ready.Persist, Write{Seq: s, NonceFloors: records})
 }
 
-// lowestFloor is the key with the lowest floor (ties by key bytes).
-func lowestFloor(floors map[entry.PublicKey]int64) entry.PublicKey {
+// lowestFloor is the key with the lowest floor (ties by key bytes) among
+// those with no raise in flight.
+func lowestFloor(floors map[entry.PublicKey]int64, raising map[entry.PublicKey]bool) (entry.PublicKey, bool) {
 	keys := slices.SortedFunc(maps.Keys(floors), func(a, b entry.PublicKey) int { return bytes.Compare(a[:], b[:]) })
-	low := keys[0]
-	for _, k := range keys[1:] {
-		if floors[k] < floors[low] {
-			low = k
+	var low entry.PublicKey
+	found := false
+	for _, k := range keys {
+		if !raising[k] && (!found || floors[k] < floors[low]) {
+			low, found = k, true
 		}
 	}
-	return low
+	return low, found
 }
 
 // unpark serves the parked requests again after a raise: each passes its
