@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -210,8 +211,17 @@ func (m *Machine) writeGate(ev Received, msg SendEntries) bool {
 
 // pushSettings returns the settings a push to tree is judged by.
 func (m *Machine) pushSettings(root entry.ID, blobs []Blob) *access.Settings {
-	if t := m.trees[root]; t != nil && t.dag.Len() > 0 {
+	t := m.trees[root]
+	if t != nil && t.dag.Len() > 0 {
 		return t.auth
+	}
+	if t != nil {
+		// NB: the root is on its way to the store (a bootstrap being
+		// written): its settings already bind pushes, which would
+		// otherwise find a tree with no auth and pass.
+		if s, ok := t.inflight[root]; ok {
+			blobs = append(slices.Clip(blobs), m.writes[s].blobs...)
+		}
 	}
 	for _, b := range blobs {
 		if b.ID == root && b.Entry.IsRoot() {
