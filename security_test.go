@@ -247,8 +247,10 @@ func TestAttackUnboundedRequests(t *testing.T) {
 	db := privateDB(t, a)
 	ask := func(key entry.PrivateKey) kernel.Message {
 		name, perm := "attacker", eidsync.PermAdmin(0)
-		return post(t, addrA, 0, kernel.SyncTree{TreeID: db.ID(), OurTips: []entry.ID{}, RequestingKey: key.Public(),
-			RequestingKeyName: &name, RequestedPermission: &perm})
+		st := kernel.SyncTree{TreeID: db.ID(), OurTips: []entry.ID{}, RequestingKey: key.Public(),
+			RequestingKeyName: &name, RequestedPermission: &perm}
+		st.Auth = kernel.SignAuth(key, a.ID(), st, uint64(time.Now().UnixMilli()), challenge())
+		return post(t, addrA, 0, st)
 	}
 	keys := []entry.PrivateKey{newKey(t), newKey(t), newKey(t), newKey(t)}
 	first, ok := ask(keys[0]).(kernel.BootstrapPending)
@@ -261,6 +263,11 @@ func TestAttackUnboundedRequests(t *testing.T) {
 	ask(keys[1])
 	ask(keys[2])
 	refusal(t, ask(keys[3]), "Busy")
+	// A request naming a key it does not prove queues nothing: it could
+	// pre-empt that key's own request, or have it rejected.
+	name, perm := "spoof", eidsync.PermRead
+	refusal(t, post(t, addrA, 0, kernel.SyncTree{TreeID: db.ID(), OurTips: []entry.ID{}, RequestingKey: newKey(t).Public(),
+		RequestingKeyName: &name, RequestedPermission: &perm}), "must be signed by the requesting key")
 	if err := a.RejectRequest(ctx, first.RequestID); err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +280,7 @@ func TestAttackUnboundedRequests(t *testing.T) {
 		t.Fatalf("%d requests held, want 3", len(reqs))
 	}
 	big := []byte(`{"pad":"` + strings.Repeat("x", 20<<10) + `"}`)
-	name, perm := "big", eidsync.PermRead
+	name, perm = "big", eidsync.PermRead
 	body, _ := kernel.EncodeMessage(0, kernel.SyncTree{TreeID: db.ID(), OurTips: []entry.ID{}, RequestingKey: keys[3].Public(),
 		RequestingKeyName: &name, RequestedPermission: &perm, Metadata: big})
 	if status := postRaw(t, addrA, body); status != http.StatusRequestEntityTooLarge {

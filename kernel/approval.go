@@ -122,6 +122,25 @@ func (m *Machine) requestBootstrap(ev Received, t *tree, msg SyncTree) bool {
 		msg.RequestingKeyName == nil || *msg.RequestingKeyName == "" {
 		return false
 	}
+	// NB: the request must prove the requesting key: a key named by
+	// anyone could otherwise be queued, its real request answered with
+	// that ID, or locked out by a rejection of the spoof.
+	if msg.Auth == nil || msg.Auth.Key != msg.RequestingKey {
+		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: "Authentication required: a bootstrap request must be signed by the requesting key"})
+		return true
+	}
+	if err := m.verifyAuth(msg.Auth, msg); err != nil {
+		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: textAuthFailed + err.Error()})
+		return true
+	}
+	switch refusal, park := m.spendNonce(msg.Auth); {
+	case park:
+		m.park(ev)
+		return true
+	case refusal != "":
+		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: refusal})
+		return true
+	}
 	reg := &m.approvals
 	for _, a := range reg.adding {
 		if a.rec.Tree == t.root && a.rec.Key == msg.RequestingKey {
