@@ -242,3 +242,73 @@ func stampAfter(msg string) (int64, bool) {
 	v, err := strconv.ParseInt(num, 10, 64)
 	return v, err == nil && v > 0
 }
+
+// writeView judges the entries of one ingest against the write permission
+// of their signers (closing the pull path of 11.3: a reader's entry pulled
+// by a writer, or relayed by anyone, is refused like a reader's push). The
+// settings entries earlier in the same message count, so that a grant and
+// the grantee's first entries can travel together: per tree, a copy of the
+// stored settings with those updates merged, at the depth their parents
+// give.
+type writeView map[entry.ID]*treeWriteView
+
+type treeWriteView struct {
+	settings *access.Settings    // nil until this message changes the settings
+	depth    map[entry.ID]uint32 // depth of this message's entries
+}
+
+// check refuses b unless its tree lets everyone write, b is the root (it
+// defines the tree), or b is signed by a key that may write.
+func (v writeView) check(t *tree, b Blob) error {
+	tv := v[t.root]
+	if tv == nil {
+		tv = &treeWriteView{depth: map[entry.ID]uint32{}}
+		v[t.root] = tv
+	}
+	settings := t.auth
+	if tv.settings != nil {
+		settings = tv.settings
+	}
+	depth, placed := tv.depthOf(t, b)
+	if placed {
+		tv.depth[b.ID] = depth
+	}
+	signer := b.Entry.Sig.Key.Hint.PubKey
+	switch {
+	case b.Entry.IsRoot() || settings.Open(writePerm):
+	case b.Entry.Sig.Sig == "" || signer.IsZero():
+		return fmt.Errorf("%w: entry %s of tree %s is unsigned, and the tree does not let everyone write", ErrInvalidEntry, b.ID, t.root)
+	case !settings.Can(signer, writePerm):
+		return fmt.Errorf("%w: entry %s is signed by key %s, which may not write tree %s", ErrInvalidEntry, b.ID, signer, t.root)
+	}
+	// NB: the root's settings count too: in a bootstrap the root and the
+	// entries it governs arrive together, before anything is stored.
+	if st := b.Entry.Store(entry.StoreSettings); st != nil && placed {
+		if u, ok, err := access.ParseUpdate(depth, b.ID, signer, b.Entry.IsRoot(), st.Data); err == nil && ok {
+			if tv.settings == nil {
+				tv.settings = settings.Clone()
+				if tv.settings == nil {
+					tv.settings = access.NewSettings(access.DefaultLimits())
+				}
+			}
+			tv.settings.Add(u)
+		}
+	}
+	return nil
+}
+
+// depthOf is b's depth in the tree when its parents are stored or earlier
+// in the message (a root is 0).
+func (tv *treeWriteView) depthOf(t *tree, b Blob) (uint32, bool) {
+	var d uint32
+	for _, p := range b.Entry.Tree.Parents {
+		if n, ok := t.dag.Lookup(p); ok {
+			d = max(d, t.dag.Depth(n)+1)
+		} else if pd, ok := tv.depth[p]; ok {
+			d = max(d, pd+1)
+		} else {
+			return 0, false
+		}
+	}
+	return d, true
+}

@@ -160,6 +160,7 @@ type ingestResult struct {
 func (m *Machine) ingest(from PeerID, want entry.ID, only map[entry.ID]bool, blobs []Blob) ingestResult {
 	var res ingestResult
 	batches := map[entry.ID]*batch{}
+	writers := writeView{}
 	var order []entry.ID
 	for _, raw := range blobs {
 		res.bytes += len(raw.Data)
@@ -173,6 +174,12 @@ func (m *Machine) ingest(from PeerID, want entry.ID, only map[entry.ID]bool, blo
 		// The canary* constants are false outside make sim-canary (canary_*.go).
 		if (t.held(b.ID) && !canaryApplyTwice) || (batches[t.root] != nil && batches[t.root].in[b.ID]) {
 			res.redundant++
+			continue
+		}
+		if err := writers.check(t, b); err != nil {
+			res.rejected++
+			res.firstErr = cmpErr(res.firstErr, err)
+			m.notify(Notice{Kind: NoticeEntryRejected, Peer: from, Tree: t.root, ID: b.ID, Err: err.Error()})
 			continue
 		}
 		bt := batches[t.root]

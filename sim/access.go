@@ -31,8 +31,9 @@ type treeAccess struct {
 
 // decision is an approval the simulator stepped, until its notice.
 type decision struct {
-	tree entry.ID
-	node int
+	tree  entry.ID
+	node  int
+	write bool // the request asked Write
 }
 
 // privateBp is the chance, in basis points, that a tree is private.
@@ -145,7 +146,7 @@ func (w *world) decideRequests() {
 			if asker := w.nodeByKey(req.Key); approve && asker != nil {
 				acc.readers[asker.idx], acc.unsure[asker.idx] = true, true
 				acc.writers[asker.idx] = acc.writers[asker.idx] || req.Requested.Level >= access.Write
-				w.decisions[ref] = decision{tree: tree, node: asker.idx}
+				w.decisions[ref] = decision{tree: tree, node: asker.idx, write: req.Requested.Level >= access.Write}
 			}
 			admin.step(kernel.Decide{Ref: ref, ID: req.ID, Approve: approve}, fromSim)
 			break
@@ -160,9 +161,23 @@ func (w *world) decided(no kernel.Notice) {
 		return
 	}
 	delete(w.decisions, no.Ref)
+	acc := w.access[d.tree]
 	if no.Err == "" {
-		w.access[d.tree].unsure[d.node] = false
+		acc.readers[d.node], acc.unsure[d.node] = true, false
+		acc.writers[d.node] = acc.writers[d.node] || d.write
 		w.mark(MarkApproved)
+		return
+	}
+	// The decision failed. Unless another decision for the asker is still
+	// on its way, the asker may read only if the grant was stored anyway
+	// (the approver's settings show it).
+	for _, other := range w.decisions {
+		if other.tree == d.tree && other.node == d.node {
+			return
+		}
+	}
+	if admin := w.nodes[acc.admin]; admin.m != nil && !admin.m.Permissions(d.tree).Can(w.nodes[d.node].key.pub, access.PermRead) {
+		acc.readers[d.node], acc.writers[d.node], acc.unsure[d.node] = false, false, false
 	}
 }
 
@@ -179,4 +194,19 @@ func (w *world) nodeByKey(k entry.PublicKey) *node {
 func (w *world) unsure(n *node, tree entry.ID) bool {
 	acc := w.access[tree]
 	return acc != nil && acc.unsure[n.idx]
+}
+
+// checkWriter is the write half of invariant 8 on every blob a store
+// applies: an entry of a private tree other than its root is signed by a
+// node the god's-eye grants let write it.
+func checkWriter(w *world, d *disk, tree entry.ID, b kernel.Blob) {
+	acc := w.access[tree]
+	if acc == nil || b.Entry.IsRoot() {
+		return
+	}
+	signer := w.nodeByKey(b.Entry.Sig.Key.Hint.PubKey)
+	if b.Entry.Sig.Sig == "" || signer == nil || !acc.writers[signer.idx] {
+		w.failf(chkApproval, d.n, "stored entry %s of private tree %s, signed by a key that may not write it (%s)",
+			w.tr.namer(b.ID), w.tr.namer(tree), b.Entry.Sig.Key.Hint.PubKey)
+	}
 }

@@ -61,7 +61,7 @@ var checkerTable = [chkCount]checker{
 	chkIdempotence:    {"idempotence", 5, "safety", "a back-to-back duplicate request changes nothing; a duplicated reply is refused; no entry is written twice"},
 	chkDiff:           {"diff", 6, "safety", "every complete SyncTree/GetEntries answer holds all the asker lacks; no false 'missing'"},
 	chkRetry:          {"retry", 7, "safety", "after every step: attempts <= RetryAttemptsMax, a fresh backoff within [max(min, ceiling/2), ceiling], gave-up only after NoticeGaveUp, syncing only while a session runs"},
-	chkApproval:       {"approval", 8, "safety", "every message a machine sends: no entry of a private tree goes to a node whose key may not read it"},
+	chkApproval:       {"approval", 8, "safety", "every message a machine sends: no entry of a private tree goes to a node whose key may not read it; every blob a store applies: an entry of a private tree is signed by a key that may write it"},
 	chkPurity:         {"purity", 9, "safety", "each seed run twice, trace hashes equal; one node's event log replayed into a fresh machine"},
 	chkRefusal:        {"refusal", 0, "safety", "only faulty input is refused, and a refusal leaves no effect"},
 	chkWire:           {"wire", 0, "safety", "every message a machine emits encodes, and decodes unless damaged"},
@@ -77,7 +77,7 @@ var checkerTable = [chkCount]checker{
 // The hook lists. Order is the order checks run in; the first failure wins.
 var (
 	stepChecks   = []func(*world, *stepInfo){checkTips, checkRetry, checkCorruptRead, checkDupReply, observeRelations}
-	applyChecks  = []func(*world, *disk, entry.ID, kernel.Blob){checkIntegrity, checkClosure}
+	applyChecks  = []func(*world, *disk, entry.ID, kernel.Blob){checkIntegrity, checkClosure, checkWriter}
 	bootChecks   = []func(*world, *node){checkDurability, checkRelationsKept, checkBootTips}
 	answerChecks = []func(*world, *node, *inbound, kernel.Envelope){checkDiff, checkPushAck}
 )

@@ -112,7 +112,10 @@ func (wl *workload) entry(r rng, n *node, tree entry.ID, parents []entry.ID) ker
 		payload = append(payload, byte(r.Uint32()))
 	}
 	var key *entry.PrivateKey
-	if r.chance(wl.w.sw.SignedBp) {
+	// NB: the draw is made either way, so that the streams do not depend
+	// on which trees are private; a private tree's entries are always
+	// signed, as the Go API signs them (the kernel refuses unsigned ones).
+	if r.chance(wl.w.sw.SignedBp) || wl.w.access[tree] != nil {
 		key = &n.key.priv
 	}
 	b := wl.w.reg.child(tree, parents, payload, key)

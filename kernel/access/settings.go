@@ -3,6 +3,7 @@ package access
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -114,6 +115,19 @@ type Settings struct {
 // NewSettings returns the settings of a tree with no auth yet.
 func NewSettings(lim Limits) *Settings {
 	return &Settings{lim: lim, keys: map[entry.PublicKey]Grant{}}
+}
+
+// Clone returns an independent copy (nil for nil).
+func (s *Settings) Clone() *Settings {
+	if s == nil {
+		return nil
+	}
+	c := &Settings{lim: s.lim, updates: slices.Clone(s.updates), keys: maps.Clone(s.keys)}
+	if s.global != nil {
+		g := *s.global
+		c.global = &g
+	}
+	return c
 }
 
 // Add merges u. It reports false when u was already merged or falls beyond
