@@ -254,7 +254,7 @@ func (m *Machine) decide(ev Decide) error {
 	}
 	t := m.trees[r.Tree]
 	me := m.cfg.DeviceKey.Public()
-	if t == nil || t.auth == nil || !t.auth.Can(me, access.PermAdmin(^uint32(0))) {
+	if t == nil || t.auth == nil || !t.auth.Can(me, adminPerm) {
 		return refuse(fmt.Sprintf("Insufficient permission: this node's key %s is not an admin of %s", me, r.Tree))
 	}
 	decided := *r

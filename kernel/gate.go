@@ -55,6 +55,9 @@ var readPerm = access.PermRead
 // writePerm is the weakest Write: what pushing entries needs.
 var writePerm = access.PermWrite(^uint32(0))
 
+// adminPerm is the weakest Admin: what changing a tree's settings needs.
+var adminPerm = access.PermAdmin(^uint32(0))
+
 // refusal texts, the reference's where it has one (PROTOCOL.md 4.2).
 const (
 	textAuthRequired = "Authentication required: this database does not let everyone %s it; sign the request with a key it grants"
@@ -285,6 +288,16 @@ func (v writeView) check(t *tree, b Blob) error {
 	// entries it governs arrive together, before anything is stored.
 	if st := b.Entry.Store(entry.StoreSettings); st != nil && placed {
 		if u, ok, err := access.ParseUpdate(depth, b.ID, signer, b.Entry.IsRoot(), st.Data); err == nil && ok {
+			// NB: a settings change is refused unless its signer is an
+			// admin now. The merge would ignore it anyway, but stored it
+			// would take one of the tree's UpdatesMax slots (a writer
+			// could crowd out later changes, revocations included), and
+			// one backdated by a demoted admin (old parents) would count
+			// wherever it is merged before the demotion.
+			if !b.Entry.IsRoot() && !settings.Open(adminPerm) && !settings.Can(signer, adminPerm) {
+				return fmt.Errorf("%w: entry %s changes the settings of tree %s, and its key %s is not an admin of it",
+					ErrInvalidEntry, b.ID, t.root, signer)
+			}
 			if tv.settings == nil {
 				tv.settings = settings.Clone()
 				if tv.settings == nil {
