@@ -210,3 +210,53 @@ func checkWriter(w *world, d *disk, tree entry.ID, b kernel.Blob) {
 			w.tr.namer(b.ID), w.tr.namer(tree), b.Entry.Sig.Key.Hint.PubKey)
 	}
 }
+
+// forgetDecisions drops the decisions a crashed approver was making: their
+// notices will never come (settleUnsure judges their askers instead).
+func (w *world) forgetDecisions(n *node) {
+	for ref, d := range w.decisions {
+		if w.access[d.tree].admin == n.idx {
+			delete(w.decisions, ref)
+		}
+	}
+}
+
+// settleUnsure judges each asker whose approval's outcome is unknown (no
+// notice, the approver crashed) by the approver's settings now: the grant
+// is stored there or it is nowhere, since a grant travels only once
+// stored. Decisions still on their way are left to their notices.
+func (w *world) settleUnsure() {
+	for _, tree := range w.wl.trees {
+		acc := w.access[tree]
+		admin := w.nodes[acc.adminOr()]
+		if acc == nil || admin.m == nil {
+			continue
+		}
+		for idx, unsure := range acc.unsure {
+			if !unsure || w.deciding(tree, idx) {
+				continue
+			}
+			key := w.nodes[idx].key.pub
+			acc.readers[idx] = admin.m.Permissions(tree).Can(key, access.PermRead)
+			acc.writers[idx] = admin.m.Permissions(tree).Can(key, access.PermWrite(^uint32(0)))
+			acc.unsure[idx] = false
+		}
+	}
+}
+
+func (acc *treeAccess) adminOr() int {
+	if acc == nil {
+		return 0
+	}
+	return acc.admin
+}
+
+// deciding reports whether a decision for the asker is still on its way.
+func (w *world) deciding(tree entry.ID, idx int) bool {
+	for _, d := range w.decisions {
+		if d.tree == tree && d.node == idx {
+			return true
+		}
+	}
+	return false
+}

@@ -96,6 +96,7 @@ func (w *world) liveTick() {
 		if ticks%syncEveryTicks == 1 {
 			w.askSyncs()
 		}
+		w.settleUnsure()
 		if w.net.preHeal == 0 && w.converged() {
 			w.live.convergedTicks = ticks
 			w.tr.line("converged %d ticks after the heal", ticks)

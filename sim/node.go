@@ -352,6 +352,7 @@ func (n *node) crash() {
 	w.net.serverDown(n)
 	w.unknownPuts(n, true)
 	w.unknownApprovals(n)
+	w.forgetDecisions(n)
 	w.q.push(w.now+down, n.restart)
 }
 
