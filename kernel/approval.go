@@ -133,12 +133,7 @@ func (m *Machine) requestBootstrap(ev Received, t *tree, msg SyncTree) bool {
 		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: textAuthFailed + err.Error()})
 		return true
 	}
-	switch refusal, park := m.spendNonce(msg.Auth); {
-	case park:
-		m.park(ev)
-		return true
-	case refusal != "":
-		m.reply(ev.From, ev.Req, ev.Version, ErrorResponse{Message: refusal})
+	if refusal, park := m.spendNonce(msg.Auth); !m.proceed(ev, refusal, park) {
 		return true
 	}
 	reg := &m.approvals

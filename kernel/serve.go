@@ -63,6 +63,12 @@ func (m *Machine) gate(ev Received, t *tree, need Permission) bool {
 
 func (m *Machine) gateSettings(ev Received, settings *access.Settings, root entry.ID, need Permission) bool {
 	refusal, park := m.authorize(settings, root, need, ev.Msg)
+	return m.proceed(ev, refusal, park)
+}
+
+// proceed answers ev with refusal, or parks it until its nonce floor is
+// durable (nonces.go), and reports whether ev may go on now.
+func (m *Machine) proceed(ev Received, refusal string, park bool) bool {
 	switch {
 	case park:
 		m.park(ev)

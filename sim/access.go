@@ -171,10 +171,8 @@ func (w *world) decided(no kernel.Notice) {
 	// The decision failed. Unless another decision for the asker is still
 	// on its way, the asker may read only if the grant was stored anyway
 	// (the approver's settings show it).
-	for _, other := range w.decisions {
-		if other.tree == d.tree && other.node == d.node {
-			return
-		}
+	if w.deciding(d.tree, d.node) {
+		return
 	}
 	if admin := w.nodes[acc.admin]; admin.m != nil && !admin.m.Permissions(d.tree).Can(w.nodes[d.node].key.pub, access.PermRead) {
 		acc.readers[d.node], acc.writers[d.node], acc.unsure[d.node] = false, false, false
@@ -228,10 +226,10 @@ func (w *world) forgetDecisions(n *node) {
 func (w *world) settleUnsure() {
 	for _, tree := range w.wl.trees {
 		acc := w.access[tree]
-		admin := w.nodes[acc.adminOr()]
-		if acc == nil || admin.m == nil {
+		if acc == nil || w.nodes[acc.admin].m == nil {
 			continue
 		}
+		admin := w.nodes[acc.admin]
 		for idx, unsure := range acc.unsure {
 			if !unsure || w.deciding(tree, idx) {
 				continue
@@ -242,13 +240,6 @@ func (w *world) settleUnsure() {
 			acc.unsure[idx] = false
 		}
 	}
-}
-
-func (acc *treeAccess) adminOr() int {
-	if acc == nil {
-		return 0
-	}
-	return acc.admin
 }
 
 // deciding reports whether a decision for the asker is still on its way.
