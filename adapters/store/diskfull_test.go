@@ -1,38 +1,16 @@
 package store_test
 
 import (
-	"bytes"
 	"errors"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/eidsync/eidsync/adapters/store"
+	"github.com/eidsync/eidsync/internal/tinyfs"
 	"github.com/eidsync/eidsync/kernel"
 )
-
-// tinyFS mounts a tmpfs of the given size for the test. Tests run as root,
-// where chmod blocks nothing, so a real small or read-only file system is
-// the honest way to make writes fail. Mounting needs CAP_SYS_ADMIN; without
-// it the test is skipped and says so.
-func tinyFS(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s): write failures untested", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-func remount(t *testing.T, dir, opts string) {
-	t.Helper()
-	if out, err := exec.Command("mount", "-o", "remount,"+opts, dir).CombinedOutput(); err != nil {
-		t.Fatalf("remount %s: %v: %s", opts, err, out)
-	}
-}
 
 // TestDiskFull fills a 1 MiB file system batch by batch: the batch that
 // does not fit fails with one line that names the file and says what to do,
@@ -40,7 +18,7 @@ func remount(t *testing.T, dir, opts string) {
 // there after a reopen, and the store takes writes again once there is room.
 // A read-only file system is refused at open with the same kind of line.
 func TestDiskFull(t *testing.T) {
-	dir := tinyFS(t, "1m")
+	dir := tinyfs.Mount(t, "1m")
 	path := filepath.Join(dir, "eidsync.db")
 	c := chain(t, 5, 2000, 1000)
 	s := openAt(t, path)
@@ -73,14 +51,14 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	remount(t, dir, "ro")
+	tinyfs.Remount(t, dir, "ro")
 	_, err = store.Open(path, store.Options{})
 	if err == nil || !errors.Is(err, syscall.EROFS) || strings.Contains(err.Error(), "\n") ||
 		!strings.Contains(err.Error(), "read-only: remount it read-write") {
 		t.Fatalf("open on a read-only file system: %v", err)
 	}
 
-	remount(t, dir, "rw,size=16m")
+	tinyfs.Remount(t, dir, "rw,size=16m")
 	s = openAt(t, path)
 	defer s.Close()
 	if got := mustState(t, s); len(got.Trees[0].Entries) != acked {

@@ -8,28 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eidsync/eidsync/internal/tinyfs"
 )
-
-// tinyFS mounts a tmpfs of the given size for the test: tests run as root,
-// where chmod blocks nothing, so a real small or read-only file system is
-// the honest way to make writes fail. Without the right to mount the test
-// is skipped, saying so.
-func tinyFS(t *testing.T, size string) string {
-	t.Helper()
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("cannot mount a tmpfs here (%v: %s): write failures untested", err, bytes.TrimSpace(out))
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-func remount(t *testing.T, dir, opts string) {
-	t.Helper()
-	if out, err := exec.Command("mount", "-o", "remount,"+opts, dir).CombinedOutput(); err != nil {
-		t.Fatalf("remount %s: %v: %s", opts, err, out)
-	}
-}
 
 // fails runs a command that must fail and returns its stderr.
 func fails(t *testing.T, bin string, args ...string) string {
@@ -53,7 +34,7 @@ func fails(t *testing.T, bin string, args ...string) string {
 // says so in one line; once there is room again every entry committed
 // before is there and writes go on.
 func TestEndToEndDiskFull(t *testing.T) {
-	dir := tinyFS(t, "1m")
+	dir := tinyfs.Mount(t, "1m")
 	bin := buildBinary(t)
 	tree := run(t, bin, "--data", dir, "db", "create", "full")
 	value := strings.Repeat("v", 4000)
@@ -89,14 +70,14 @@ func TestEndToEndDiskFull(t *testing.T) {
 		t.Fatalf("want one line saying the disk is full and what to do, got %q", stderr)
 	}
 
-	remount(t, dir, "ro")
+	tinyfs.Remount(t, dir, "ro")
 	stderr = fails(t, bin, "--data", dir, "--log-level", "warn", "serve", "--http", "127.0.0.1:0")
 	t.Logf("serve on a read-only directory: %s", stderr)
 	if strings.Contains(stderr, "\n") || !strings.Contains(stderr, "read-only: remount it read-write") {
 		t.Fatalf("want one line saying the directory is read-only and what to do, got %q", stderr)
 	}
 
-	remount(t, dir, "rw,size=16m")
+	tinyfs.Remount(t, dir, "rw,size=16m")
 	if got := len(history(t, bin, dir, tree)); got < committed {
 		t.Fatalf("%d entries after the failure, want at least the %d committed before", got, committed)
 	}
