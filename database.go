@@ -210,14 +210,11 @@ func (in *Instance) commit(ctx context.Context, tree entry.ID, e *entry.Entry) (
 
 // committed signs e and makes the Committed event.
 func (in *Instance) committed(ref kernel.Ref, e *entry.Entry) (kernel.Event, error) {
-	if err := entry.Sign(e, in.key); err != nil {
-		return nil, err
-	}
-	data, id, err := entry.Encode(e)
+	b, err := kernel.Seal(e, in.key)
 	if err != nil {
 		return nil, err
 	}
-	return kernel.Committed{Ref: ref, Blob: kernel.Blob{ID: id, Data: data, Entry: e}}, nil
+	return kernel.Committed{Ref: ref, Blob: b}, nil
 }
 
 func (in *Instance) result(tree entry.ID, n kernel.Notice, err error) (entry.ID, error) {

@@ -92,16 +92,16 @@ const nonceBytes = 32
 // nowMs. It does not spend the nonce; the caller does, once the request is
 // accepted, so that a replay is refused.
 func VerifyRequest(auth *RequestAuth, server entry.PublicKey, tree entry.ID, tips []entry.ID, nowMs int64, windowMs uint64) error {
-	return verifyRequest(auth, requestAuthDomain, server, tree, tips, nowMs, windowMs)
+	return verifyRequest(entry.PublicKey.Verify, auth, requestAuthDomain, server, tree, tips, nowMs, windowMs)
 }
 
 // verifyAuth checks the auth msg carries, for this machine, now.
 func (m *Machine) verifyAuth(auth *RequestAuth, msg Message) error {
 	domain, tree, ids := authFields(msg)
-	return verifyRequest(auth, domain, m.cfg.DeviceKey.Public(), tree, ids, m.nowMs, m.cfg.AuthWindowMs)
+	return verifyRequest(m.keys.Verify, auth, domain, m.cfg.DeviceKey.Public(), tree, ids, m.nowMs, m.cfg.AuthWindowMs)
 }
 
-func verifyRequest(auth *RequestAuth, domain string, server entry.PublicKey, tree entry.ID, tips []entry.ID, nowMs int64, windowMs uint64) error {
+func verifyRequest(verify entry.Verifier, auth *RequestAuth, domain string, server entry.PublicKey, tree entry.ID, tips []entry.ID, nowMs int64, windowMs uint64) error {
 	switch {
 	case auth == nil:
 		return fmt.Errorf("%w: the request is not signed", ErrMalformed)
@@ -112,7 +112,7 @@ func verifyRequest(auth *RequestAuth, domain string, server entry.PublicKey, tre
 	if nowMs < 0 || auth.TimestampMs > 1<<62 || age > int64(windowMs) || -age > int64(windowMs) {
 		return fmt.Errorf("%w: request timestamp %d is not within %d ms of %d", ErrMalformed, auth.TimestampMs, windowMs, nowMs)
 	}
-	if !auth.Key.Verify(requestBytes(domain, server, tree, tips, auth.TimestampMs, auth.Nonce), auth.Signature) {
+	if !verify(auth.Key, requestBytes(domain, server, tree, tips, auth.TimestampMs, auth.Nonce), auth.Signature) {
 		return fmt.Errorf("%w: request signature does not verify", ErrMalformed)
 	}
 	return nil

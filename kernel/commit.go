@@ -13,7 +13,7 @@ import (
 // writer may commit a chain without waiting for each Persisted, and the
 // chain is written in one batch. A refused commit changes nothing.
 func (m *Machine) committed(ev Committed) error {
-	b, err := checkBlob(ev.Blob, m.cfg.Wire.Entry)
+	b, err := checkBlob(ev.Blob, m.cfg.Wire.Entry, m.keys.Verify)
 	if err != nil {
 		return err
 	}
@@ -95,4 +95,23 @@ func (m *Machine) commitNotice(lr localRef, tree entry.ID, failure string) {
 		m.committedLocally(tree)
 	}
 	m.notify(n)
+}
+
+// Seal signs e in place with key, encodes it and returns it as the Blob of
+// a Committed event. The machine then does not check the signature again:
+// this process just made it with key, and a second check would double the
+// cost of a local commit. The structure, hash and limits are still checked
+// on commit. e's key hint must name key's public half.
+func Seal(e *entry.Entry, key entry.PrivateKey) (Blob, error) {
+	if e.Sig.Key.Delegated || e.Sig.Key.Hint.PubKey != key.Public() {
+		return Blob{}, fmt.Errorf("%w: Seal needs an entry whose key hint names the signing key", ErrInvalidEntry)
+	}
+	if err := entry.Sign(e, key); err != nil {
+		return Blob{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+	}
+	data, id, err := entry.Encode(e)
+	if err != nil {
+		return Blob{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
+	}
+	return Blob{ID: id, Data: data, Entry: e, sealed: id}, nil
 }

@@ -32,6 +32,9 @@ var kernelStdlib = []string{
 var kernelThirdParty = []string{
 	"github.com/fxamacker/cbor/v2",
 	"github.com/zeebo/blake3",
+	// Ed25519 arithmetic only, for speed; kernel/entry/expand.go keeps
+	// crypto/ed25519 the judge of what verifies.
+	"github.com/oasisprotocol/curve25519-voi/primitives/ed25519",
 }
 
 // testOnly may appear in kernel test files besides the standard library.

@@ -35,6 +35,10 @@ type Machine struct {
 	flushes   []*flush
 	nonces    nonceMemory
 	approvals approvals
+	// keys verifies every signature the machine checks itself (request
+	// auth, handshakes, entries not verified by a decoder) with expanded
+	// keys: peers and writers sign again and again.
+	keys entry.KeyCache
 
 	ready Ready
 }

@@ -336,7 +336,7 @@ func (net *network) receive(p *packet) {
 // refused request fails at its client as an HTTP error would.
 func (net *network) receiveRequest(dst *node, p *packet) *stepInfo {
 	w := net.w
-	msg, version, err := kernel.DecodeRequest(p.data, dst.cfg.Wire)
+	msg, version, err := dst.decodeRequest(p.data)
 	if err != nil {
 		net.undecodable(dst, p, err)
 		net.failSoon(p.ex, "bad request")
@@ -374,7 +374,7 @@ func (net *network) receiveReply(p *packet) {
 	if ex.done && (!p.dup || !ex.told) {
 		return
 	}
-	msg, err := kernel.DecodeResponse(p.data, dst.cfg.Wire)
+	msg, err := dst.decodeResponse(p.data)
 	if err != nil {
 		net.undecodable(dst, p, err)
 		if !ex.done {
@@ -515,4 +515,35 @@ func (net *network) wakeAt(p *packet, at int64) {
 			net.arrive(p)
 		}
 	})
+}
+
+// decodeRequest and decodeResponse decode as the HTTP transport does:
+// entry signatures deferred, then checked for the whole message with the
+// node's key cache, so that the machine gets them marked verified.
+func (n *node) decodeRequest(data []byte) (kernel.Message, uint32, error) {
+	lim := n.cfg.Wire
+	lim.DeferSignatures = true
+	msg, version, err := kernel.DecodeRequest(data, lim)
+	if err == nil {
+		kernel.VerifySignaturesWith(msg, inOrder, n.keys.Verify)
+	}
+	return msg, version, err
+}
+
+func (n *node) decodeResponse(data []byte) (kernel.Message, error) {
+	lim := n.cfg.Wire
+	lim.DeferSignatures = true
+	msg, err := kernel.DecodeResponse(data, lim)
+	if err == nil {
+		kernel.VerifySignaturesWith(msg, inOrder, n.keys.Verify)
+	}
+	return msg, err
+}
+
+// inOrder is VerifySignatures' parallel on one goroutine: the simulator
+// runs everything on one, in a fixed order.
+func inOrder(n int, fn func(i int)) {
+	for i := range n {
+		fn(i)
+	}
 }

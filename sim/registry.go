@@ -53,9 +53,14 @@ func (g *registry) blob(e *entry.Entry, alias string) kernel.Blob {
 	if err != nil {
 		panic(fmt.Sprintf("sim: encode a built entry: %v", err))
 	}
-	g.entries[id] = e
-	g.tr.name(id, alias)
-	return kernel.Blob{ID: id, Data: data, Entry: e}
+	b := kernel.Blob{ID: id, Data: data, Entry: e}
+	g.record(b, alias)
+	return b
+}
+
+func (g *registry) record(b kernel.Blob, alias string) {
+	g.entries[b.ID] = b.Entry
+	g.tr.name(b.ID, alias)
 }
 
 // root makes a new tree's root entry.
@@ -82,9 +87,19 @@ func (g *registry) child(tree entry.ID, parents []entry.ID, payload []byte, key 
 	if key != nil {
 		hint = key.Public()
 	}
-	e := g.build(tree, parents, payload, hint, key)
+	e := g.build(tree, parents, payload, hint, nil)
 	g.count[1]++
-	return g.blob(e, fmt.Sprintf("e%d", g.count[1]))
+	if key == nil {
+		return g.blob(e, fmt.Sprintf("e%d", g.count[1]))
+	}
+	// Signed as the Go API signs a commit (kernel.Seal), so that the
+	// machine skips checking its own writer's signature there too.
+	b, err := kernel.Seal(e, *key)
+	if err != nil {
+		panic(fmt.Sprintf("sim: seal entry: %v", err))
+	}
+	g.record(b, fmt.Sprintf("e%d", g.count[1]))
+	return b
 }
 
 // build makes an entry whose signature hint names hint (none when zero),

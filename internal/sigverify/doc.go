@@ -1,13 +1,13 @@
 // Package sigverify checks entry signatures faster than crypto/ed25519 and
-// accepts exactly the same ones.
+// accepts exactly the same ones, for the transports' goroutines.
 //
-// It uses curve25519-voi's Ed25519 with VerifyOptionsStdLib (cofactorless
-// equation, canonical R and S, non-canonical and small-order A and small-order
-// R allowed, as crypto/ed25519 does) and keeps each signer's public key in
-// expanded form (decompressed, with its multiplication table), which a
-// bootstrap reuses for every entry of the same writer. A signature it
-// rejects is checked again with crypto/ed25519, so a disagreement can only
-// cost time, never refuse a valid entry.
+// The verification itself is entry.ExpandedKey's (curve25519-voi with
+// VerifyOptionsStdLib, each signer's key kept decompressed with its
+// multiplication tables; kernel/entry/expand.go says why it accepts what
+// crypto/ed25519 accepts and no more). This package adds a key cache that
+// many goroutines share, so that a bootstrap expands each writer's key once.
+// Its tests hold the equivalence with crypto/ed25519 on the encodings that
+// separate Ed25519 implementations.
 //
 // Batch verification (voi's BatchVerifier) is not used: it checks the
 // cofactored equation, which accepts signatures crafted with small-order

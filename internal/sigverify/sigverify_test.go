@@ -151,7 +151,7 @@ func TestConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range sigverify.KeysMax/2 + 10 {
+			for i := range entry.KeysMax/2 + 10 {
 				pub, priv, _ := ed25519.GenerateKey(rand.NewChaCha8([32]byte{byte(g), byte(i), byte(i >> 8)}))
 				msg := []byte{byte(i)}
 				sig := ed25519.Sign(priv, msg)

@@ -589,3 +589,30 @@ func TestPropertyCompareAndSortIDs(t *testing.T) {
 		}
 	})
 }
+
+// TestSignMatchesStdlib: PrivateKey.Sign (curve25519-voi) gives the bytes
+// crypto/ed25519.Sign gives, and KeyCache accepts them, for any key and
+// message; a flipped bit is refused by both.
+func TestSignMatchesStdlib(t *testing.T) {
+	var cache entry.KeyCache
+	rapid.Check(t, func(t *rapid.T) {
+		seed := [32]byte(rapid.SliceOfN(rapid.Byte(), 32, 32).Draw(t, "seed"))
+		msg := rapid.SliceOfN(rapid.Byte(), 0, 600).Draw(t, "msg")
+		key := entry.NewPrivateKey(seed)
+		got := key.Sign(msg)
+		want := ed25519.Sign(ed25519.NewKeyFromSeed(seed[:]), msg)
+		if !bytes.Equal(got, want) {
+			t.Fatalf("voi signature %x, crypto/ed25519 %x", got, want)
+		}
+		pub := key.Public()
+		if !cache.Verify(pub, msg, got) {
+			t.Fatal("KeyCache refused a valid signature")
+		}
+		bad := bytes.Clone(got)
+		bit := rapid.IntRange(0, 8*len(bad)-1).Draw(t, "bit")
+		bad[bit/8] ^= 1 << (bit % 8)
+		if cache.Verify(pub, msg, bad) != ed25519.Verify(pub[:], msg, bad) {
+			t.Fatalf("KeyCache and crypto/ed25519 disagree on %x", bad)
+		}
+	})
+}
