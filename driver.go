@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eidsync/eidsync/internal/sigverify"
 	"github.com/eidsync/eidsync/kernel"
+	"github.com/eidsync/eidsync/kernel/entry"
 	"github.com/eidsync/eidsync/transport"
 )
 
@@ -33,15 +35,21 @@ type driver struct {
 	nextReq     kernel.ReqID
 	syncEnabled bool
 
+	// self and verifier check request auth and handshake proofs on the
+	// transports' goroutines, before the loop steps them
+	// (kernel/precheck.go): the loop is the node's one serial path.
+	self     entry.PublicKey
+	verifier sigverify.Verifier
+
 	sends    sync.WaitGroup
 	sendSlot chan struct{} // bounds sends in flight
 	sendCtx  context.Context
 	cancel   context.CancelFunc
 }
 
-func newDriver(m *kernel.Machine, st durable, log *slog.Logger, tick time.Duration) *driver {
+func newDriver(m *kernel.Machine, self entry.PublicKey, st durable, log *slog.Logger, tick time.Duration) *driver {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &driver{m: m, st: st, log: log, tick: tick,
+	return &driver{m: m, self: self, st: st, log: log, tick: tick,
 		calls: make(chan func(*driver)), events: make(chan kernel.Event, 256),
 		done: make(chan struct{}), stop: make(chan struct{}),
 		transports: map[string]transport.Transport{}, inbound: map[kernel.ReqID]chan kernel.Envelope{},
@@ -169,9 +177,11 @@ func (d *driver) send(env kernel.Envelope) {
 		}
 		reply, err := tr.Send(d.sendCtx, addr, env.Version, env.Msg)
 		<-d.sendSlot
-		var ev kernel.Event = kernel.Received{From: env.To, InReplyTo: env.Seq, Msg: reply}
+		var ev kernel.Event
 		if err != nil {
 			ev = kernel.SendFailed{Seq: env.Seq, Reason: err.Error()}
+		} else {
+			ev = kernel.Received{From: env.To, InReplyTo: env.Seq, Msg: kernel.CheckReply(env.Msg, reply, d.verifier.Verify)}
 		}
 		select {
 		case d.events <- ev:
@@ -214,6 +224,7 @@ func (d *driver) notify(n kernel.Notice) {
 // handle is the transport.Handler: it steps an inbound request and waits
 // for the machine's one reply.
 func (d *driver) handle(ctx context.Context, remote string, version uint32, msg kernel.Message) (kernel.Message, uint32, error) {
+	kernel.CheckRequestAuth(msg, d.self, d.verifier.Verify)
 	ch := make(chan kernel.Envelope, 1)
 	err := d.call(ctx, func(d *driver) {
 		if !d.syncEnabled {

@@ -93,7 +93,7 @@ func Open(ctx context.Context, opts Options) (*Instance, error) {
 		tick = 100 * time.Millisecond
 	}
 	log.Info("eidsync: opened", "device", key.Public().String(), "seed", cfg.Seed, "trees", len(restored.Trees))
-	inst := &Instance{st: st, key: key, log: log, limits: cfg.Wire, d: newDriver(m, st, log, tick)}
+	inst := &Instance{st: st, key: key, log: log, limits: cfg.Wire, d: newDriver(m, key.Public(), st, log, tick)}
 	go inst.d.run()
 	return inst, nil
 }

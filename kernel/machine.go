@@ -222,20 +222,39 @@ func (m *Machine) tick(ev Tick) {
 	m.nowTicks++
 	m.nowMs = ev.NowMs
 	m.expireNonces()
-	for _, s := range sortedKeys(m.outbound) {
-		if r := m.outbound[s]; m.nowTicks-r.sentTick >= m.cfg.RequestTicksMax {
+	// NB: each scan sorts only what is due (dueKeys), so that a tick with
+	// nothing due allocates nothing; what is due goes in key order.
+	requestDue := func(r *outRequest) bool { return m.nowTicks-r.sentTick >= m.cfg.RequestTicksMax }
+	for _, s := range dueKeys(m.outbound, requestDue, cmp.Compare) {
+		if r := m.outbound[s]; r != nil && requestDue(r) {
 			m.failRequest(s, "no reply within RequestTicksMax")
 		}
 	}
-	for _, id := range sortedIDs(m.trees) {
+	for _, id := range dueKeys(m.trees, (*tree).hasOrphans, entry.ID.Compare) {
 		m.trees[id].expireOrphans(m)
 	}
 	m.tickRelations()
-	for _, sid := range sortedKeys(m.sessions) {
-		if ss := m.sessions[sid]; ss != nil && ss.placingSince != 0 && m.nowTicks-ss.placingSince >= m.cfg.RequestTicksMax {
+	placingDue := func(ss *session) bool {
+		return ss != nil && ss.placingSince != 0 && m.nowTicks-ss.placingSince >= m.cfg.RequestTicksMax
+	}
+	for _, sid := range dueKeys(m.sessions, placingDue, cmp.Compare) {
+		if ss := m.sessions[sid]; placingDue(ss) {
 			ss.fail(m, "the peer's tips could not be placed: their history never arrived")
 		}
 	}
+}
+
+// dueKeys returns the keys of mp whose value is due, sorted by compare;
+// nil, without allocating, when none is.
+func dueKeys[K comparable, V any](mp map[K]V, due func(V) bool, compare func(a, b K) int) []K {
+	var out []K
+	for k, v := range mp {
+		if due(v) {
+			out = append(out, k)
+		}
+	}
+	slices.SortFunc(out, compare)
+	return out
 }
 
 // Status is a snapshot of the machine for tests, tools and the Go API.

@@ -60,6 +60,8 @@ type RequestAuth struct {
 	TimestampMs uint64
 	Nonce       []byte
 	Signature   []byte
+
+	checked *signatureCheck // CheckRequestAuth's, if it verified (precheck.go)
 }
 
 // Handshake opens a conversation: identities, protocol version, a challenge.
@@ -116,6 +118,8 @@ type HandshakeResponse struct {
 	ChallengeResponse []byte
 	NewChallenge      []byte
 	AvailableTrees    []TreeInfo
+
+	checked *signatureCheck // CheckReply's, if it verified (precheck.go)
 }
 
 // TreeInfo describes a tree in a HandshakeResponse.

@@ -138,22 +138,27 @@ func (m *Machine) committedLocally(tree entry.ID) {
 }
 
 func (m *Machine) relationKeys() []sessionKey {
-	return slices.SortedFunc(maps.Keys(m.relations), func(a, b sessionKey) int {
-		return cmp.Or(cmp.Compare(a.peer, b.peer), a.tree.Compare(b.tree))
-	})
+	return slices.SortedFunc(maps.Keys(m.relations), compareSessionKeys)
+}
+
+func compareSessionKeys(a, b sessionKey) int {
+	return cmp.Or(cmp.Compare(a.peer, b.peer), a.tree.Compare(b.tree))
 }
 
 // tickRelations starts the background syncs that are due: a coalesced push,
 // a retry, or a repair. One session per relation at a time.
 func (m *Machine) tickRelations() {
-	for _, key := range m.relationKeys() {
+	due := func(r *relation) bool {
+		return r != nil && r.syncing == 0 && (r.pushAt != 0 && m.nowTicks >= r.pushAt || r.retry.fired(m.nowTicks) || m.nowTicks >= r.repairAt)
+	}
+	for _, key := range dueKeys(m.relations, due, compareSessionKeys) {
 		r := m.relations[key]
+		if !due(r) {
+			continue
+		}
 		push := r.pushAt != 0 && m.nowTicks >= r.pushAt
 		retry := r.retry.fired(m.nowTicks)
 		repair := m.nowTicks >= r.repairAt
-		if r.syncing != 0 || !(push || retry || repair) {
-			continue
-		}
 		if len(m.sessions) >= m.cfg.SessionsMax {
 			return // due work stays due: the next tick tries again
 		}

@@ -160,7 +160,7 @@ func (ss *session) onHandshake(m *Machine, msg Message) {
 			ss.fail(m, fmt.Sprintf("protocol mismatch: asked %d, peer answered %d", ss.version, resp.ProtocolVersion))
 			return
 		}
-		if !m.keys.Verify(resp.PublicKey, handshakeSigned(ss.version, ss.challenge), resp.ChallengeResponse) {
+		if !m.verifyChecked(resp.checked, resp.PublicKey, handshakeSigned(ss.version, ss.challenge), resp.ChallengeResponse) {
 			ss.fail(m, "handshake: the peer's challenge response does not verify with its key")
 			return
 		}

@@ -384,6 +384,8 @@ func (m *Machine) store(t *tree, blobs []Blob) {
 }
 
 // expireOrphans drops orphans whose parents did not come in OrphanTicksMax.
+func (t *tree) hasOrphans() bool { return len(t.orphans) > 0 }
+
 func (t *tree) expireOrphans(m *Machine) {
 	var old []entry.ID
 	for id, o := range t.orphans {

@@ -44,7 +44,8 @@ type exchange struct {
 	inc    int
 	seq    kernel.Seq
 	server *node
-	done   bool // answered, or failed with SendFailed
+	req    kernel.Message // what the client sent, which its reply is checked against
+	done   bool           // answered, or failed with SendFailed
 	told   bool // and the machine was given that answer (not deferred)
 }
 
@@ -123,7 +124,7 @@ func (net *network) send(n *node, env kernel.Envelope) {
 	}
 	to := w.byID[env.To]
 	w.requests++
-	ex := &exchange{client: n, inc: n.inc, seq: env.Seq, server: to}
+	ex := &exchange{client: n, inc: n.inc, seq: env.Seq, server: to, req: env.Msg}
 	w.q.push(w.now+int64(w.sw.TimeoutMs), func() { net.timeout(ex, "transport timeout") })
 	if to == nil {
 		net.failSoon(ex, "no route to "+string(env.To))
@@ -374,7 +375,7 @@ func (net *network) receiveReply(p *packet) {
 	if ex.done && (!p.dup || !ex.told) {
 		return
 	}
-	msg, err := dst.decodeResponse(p.data)
+	msg, err := dst.decodeResponse(ex.req, p.data)
 	if err != nil {
 		net.undecodable(dst, p, err)
 		if !ex.done {
@@ -517,25 +518,28 @@ func (net *network) wakeAt(p *packet, at int64) {
 	})
 }
 
-// decodeRequest and decodeResponse decode as the HTTP transport does:
-// entry signatures deferred, then checked for the whole message with the
-// node's key cache, so that the machine gets them marked verified.
+// decodeRequest and decodeResponse decode as the Go API's node does: entry
+// signatures deferred, then checked for the whole message with the node's
+// key cache, as are request auth and a handshake's proof, so that the
+// machine gets them marked (kernel/precheck.go).
 func (n *node) decodeRequest(data []byte) (kernel.Message, uint32, error) {
 	lim := n.cfg.Wire
 	lim.DeferSignatures = true
 	msg, version, err := kernel.DecodeRequest(data, lim)
 	if err == nil {
 		kernel.VerifySignaturesWith(msg, inOrder, n.keys.Verify)
+		kernel.CheckRequestAuth(msg, n.key.pub, n.keys.Verify)
 	}
 	return msg, version, err
 }
 
-func (n *node) decodeResponse(data []byte) (kernel.Message, error) {
+func (n *node) decodeResponse(req kernel.Message, data []byte) (kernel.Message, error) {
 	lim := n.cfg.Wire
 	lim.DeferSignatures = true
 	msg, err := kernel.DecodeResponse(data, lim)
 	if err == nil {
 		kernel.VerifySignaturesWith(msg, inOrder, n.keys.Verify)
+		msg = kernel.CheckReply(req, msg, n.keys.Verify)
 	}
 	return msg, err
 }
