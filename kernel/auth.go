@@ -98,7 +98,9 @@ func VerifyRequest(auth *RequestAuth, server entry.PublicKey, tree entry.ID, tip
 // verifyAuth checks the auth msg carries, for this machine, now.
 func (m *Machine) verifyAuth(auth *RequestAuth, msg Message) error {
 	domain, tree, ids := authFields(msg)
-	verify := func(key entry.PublicKey, signed, sig []byte) bool { return m.verifyChecked(auth.checked, key, signed, sig) }
+	verify := func(key entry.PublicKey, signed, sig []byte) bool {
+		return m.verifyChecked(auth.checked, key, signed, sig)
+	}
 	return verifyRequest(verify, auth, domain, m.cfg.DeviceKey.Public(), tree, ids, m.nowMs, m.cfg.AuthWindowMs)
 }
 

@@ -46,7 +46,7 @@ type exchange struct {
 	server *node
 	req    kernel.Message // what the client sent, which its reply is checked against
 	done   bool           // answered, or failed with SendFailed
-	told   bool // and the machine was given that answer (not deferred)
+	told   bool           // and the machine was given that answer (not deferred)
 }
 
 // inbound is a request being served, kept for the diff checker.
