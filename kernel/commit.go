@@ -113,5 +113,30 @@ func Seal(e *entry.Entry, key entry.PrivateKey) (Blob, error) {
 	if err != nil {
 		return Blob{}, fmt.Errorf("%w: %v", ErrInvalidEntry, err)
 	}
-	return Blob{ID: id, Data: data, Entry: e, sealed: id}, nil
+	return Blob{ID: id, Data: data, Entry: e, sealed: &sealedEntry{id: id, entry: e.Clone()}}, nil
+}
+
+// sealedEntry is Seal's record of a blob: the ID of the Data it encoded
+// and its own copy of the entry, which the caller cannot change.
+type sealedEntry struct {
+	id    entry.ID
+	entry *entry.Entry
+}
+
+// unsealed returns b checked as Seal left it, without decoding Data: its
+// hash still names what Seal encoded (the ID covers the signature), and
+// the entry is within lim. ok is false for any other blob, which is then
+// checked in full.
+func unsealed(b Blob, lim entry.Limits) (out Blob, ok bool, err error) {
+	if b.sealed == nil || entry.IDOf(b.Data) != b.sealed.id {
+		return Blob{}, false, nil
+	}
+	e := b.sealed.entry
+	if len(b.Data) > lim.EntryBytesMax {
+		return Blob{}, true, fmt.Errorf("%w: %s: entry of %d bytes, limit %d", ErrInvalidEntry, b.sealed.id, len(b.Data), lim.EntryBytesMax)
+	}
+	if err := e.Validate(lim); err != nil {
+		return Blob{}, true, fmt.Errorf("%w: %s: %v", ErrInvalidEntry, b.sealed.id, err)
+	}
+	return Blob{ID: b.sealed.id, Data: b.Data, Entry: e, verified: true}, true, nil
 }

@@ -29,9 +29,9 @@ type Blob struct {
 	// verified is set only by this package after the hash, the structure and
 	// the signature were checked, so that ingest does not redo the work.
 	verified bool
-	// sealed is the ID of the Data that Seal signed, whose signature needs
-	// no check (the structure and limits still get one on ingest).
-	sealed entry.ID
+	// sealed is what Seal made, for commit to take without decoding Data
+	// again or checking the signature it just made (commit.go).
+	sealed *sealedEntry
 }
 
 // Address is a transport address as the reference writes it.

@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"testing"
@@ -9,9 +10,10 @@ import (
 )
 
 // TestSealSkipsOnlyItsOwnSignature: a sealed blob is taken without a
-// signature check, but the same Blob with other Data (a forged signature
-// under the writer's hint) is checked and refused, and Seal refuses an
-// entry whose hint names another key.
+// signature check, as Seal made it even if the caller changed its entry
+// since; the same Blob with other Data (a forged signature under the
+// writer's hint, or a flipped byte) is checked in full and refused; and
+// Seal refuses an entry whose hint names another key.
 func TestSealSkipsOnlyItsOwnSignature(t *testing.T) {
 	key := entry.NewPrivateKey([32]byte{1})
 	lim := DefaultWireLimits().Entry
@@ -44,6 +46,20 @@ func TestSealSkipsOnlyItsOwnSignature(t *testing.T) {
 	swapped.ID, swapped.Data, swapped.Entry = id, data, forged
 	if _, err := checkBlob(swapped, lim, entry.PublicKey.Verify); !errors.Is(err, ErrInvalidEntry) {
 		t.Fatalf("sealed Blob with swapped Data: %v, want ErrInvalidEntry", err)
+	}
+
+	// The caller's entry changed after Seal: the machine takes Seal's copy,
+	// which matches Data.
+	sealed.Entry.Tree.Height = 99
+	got, err := checkBlob(sealed, lim, refuseAll)
+	if err != nil || got.Entry.Tree.Height != 1 {
+		t.Fatalf("sealed blob with its entry changed: height %d, err %v; want Seal's copy", got.Entry.Tree.Height, err)
+	}
+	// Data changed in place: checked in full, and this signature fails.
+	sealed.Data = bytes.Clone(sealed.Data)
+	sealed.Data[len(sealed.Data)-1] ^= 1
+	if _, err := checkBlob(sealed, lim, entry.PublicKey.Verify); !errors.Is(err, ErrInvalidEntry) {
+		t.Fatalf("sealed blob with its Data changed: %v, want ErrInvalidEntry", err)
 	}
 
 	other := entry.NewPrivateKey([32]byte{2}).Public()

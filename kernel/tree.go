@@ -246,12 +246,19 @@ func (m *Machine) admit(raw Blob, want entry.ID, only map[entry.ID]bool) (Blob, 
 // checkBlob verifies a blob the machine did not decode itself, or returns it
 // as is when this package's decoder already did: the ID is the hash of Data,
 // Data is a canonical valid entry within lim, and a signature whose hint
-// names a key verifies with that key (checked with verify), unless Seal
-// made this very Data. Names and delegations are resolved against the
+// names a key verifies with that key (checked with verify). A blob Seal
+// made, with the very Data it encoded, needs neither decoding nor the
+// signature check (unsealed). Names and delegations are resolved against the
 // tree's auth settings elsewhere.
 func checkBlob(b Blob, lim entry.Limits, verify entry.Verifier) (Blob, error) {
 	if b.verified {
 		return b, nil
+	}
+	if out, ok, err := unsealed(b, lim); ok {
+		if err == nil && !b.ID.IsZero() && b.ID != out.ID {
+			err = fmt.Errorf("%w: data hashes to %s, not the claimed %s", ErrInvalidEntry, out.ID, b.ID)
+		}
+		return out, err
 	}
 	e, id, err := lim.DecodeCBOR(b.Data)
 	if err != nil {
@@ -260,12 +267,8 @@ func checkBlob(b Blob, lim entry.Limits, verify entry.Verifier) (Blob, error) {
 	if !b.ID.IsZero() && id != b.ID {
 		return Blob{}, fmt.Errorf("%w: data hashes to %s, not the claimed %s", ErrInvalidEntry, id, b.ID)
 	}
-	// NB: the ID covers the signature, so a sealed Blob whose Data was
-	// swapped afterwards no longer matches and is verified like any other.
-	if b.sealed != id {
-		if err := checkSignatureWith(e, verify); err != nil {
-			return Blob{}, fmt.Errorf("%w: %s: %v", ErrInvalidEntry, id, err)
-		}
+	if err := checkSignatureWith(e, verify); err != nil {
+		return Blob{}, fmt.Errorf("%w: %s: %v", ErrInvalidEntry, id, err)
 	}
 	return Blob{ID: id, Data: b.Data, Entry: e, verified: true}, nil
 }
