@@ -10,13 +10,16 @@ import (
 )
 
 // Shrinking (SIMULATION.md G5, P15): a failing seed's schedule is its
-// injections (faults and workload actions, numbered in run order) and the
-// fault kinds the swarm turned on. Shrink keeps a subset of the injections
-// with delta debugging (ddmin), then turns off every fault kind it can,
+// injections (faults and workload actions, numbered as the seed's full run
+// numbers them), the fault kinds the swarm turned on, and the length of
+// the safety phase. Shrink turns off every fault kind it can, shortens the
+// safety phase by bisection, keeps a subset of the injections with delta
+// debugging (ddmin), and then tries the kinds and the length again,
 // re-running the seed each time and keeping a change only if the run
-// still fails. Skipped injections still make their random draws, so the
-// rest of the run stays as close to the original as the skipped faults
-// allow. The result is a seed plus a skip list and a disable list: a
+// still fails. Every run replays the full run's tape (tape.go): an
+// injection left in meets the draws it met in the full run, so a subset
+// is a subset of the original schedule rather than a new random run. The
+// result is a seed plus a skip list, a disable list and a length: a
 // replayable run (Options.Skip from ParseSkip), not a new trace format.
 
 // ShrinkBudget bounds the time Shrink spends (G5: 60 s).
@@ -33,7 +36,10 @@ type Shrunk struct {
 	Keep    []int
 	Skip    string
 	Disable FaultSet
-	Result  Result // the shrunk run's result
+	// Ticks is the shortened safety phase (Options.Ticks, -sim.ticks), 0
+	// when the profile's length was kept.
+	Ticks  int
+	Result Result // the shrunk run's result
 }
 
 // ShrinkStats says what shrinking did.
@@ -44,13 +50,14 @@ type ShrinkStats struct {
 	ActionsBefore, ActionsAft int // workload actions among the injections
 	EventsBefore, EventsAfter int // kernel events (Steps) in the run, most of them ticks
 	LinesBefore, LinesAfter   int // lines of the readable trace (idle ticks are not printed)
+	TicksBefore, TicksAfter   int // length of the safety phase (faults and workload)
 	Elapsed                   time.Duration
 	OutOfTime                 bool // the budget ran out: the result is smaller, maybe not 1-minimal
 }
 
 func (s ShrinkStats) String() string {
-	out := fmt.Sprintf("shrunk %d injections (%d workload actions) to %d (%d), fault kinds %d to %d, kernel events %d to %d, trace lines %d to %d, in %d runs, %v",
-		s.Before, s.ActionsBefore, s.After, s.ActionsAft, s.KindsBefore, s.KindsAfter, s.EventsBefore, s.EventsAfter, s.LinesBefore, s.LinesAfter, s.Runs, s.Elapsed.Round(time.Millisecond))
+	out := fmt.Sprintf("shrunk %d injections (%d workload actions) to %d (%d), fault kinds %d to %d, safety ticks %d to %d, kernel events %d to %d, trace lines %d to %d, in %d runs, %v",
+		s.Before, s.ActionsBefore, s.After, s.ActionsAft, s.KindsBefore, s.KindsAfter, s.TicksBefore, s.TicksAfter, s.EventsBefore, s.EventsAfter, s.LinesBefore, s.LinesAfter, s.Runs, s.Elapsed.Round(time.Millisecond))
 	if s.OutOfTime {
 		out += " (budget spent: not 1-minimal)"
 	}
@@ -80,17 +87,23 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 	vizDir := opts.VizDir
 	opts.VizDir = "" // only the final run's failure is worth a visualization
 	base := opts.Skip
-	// run replays opts with only the injections in keep (nil keeps all)
-	// and the kinds in off disabled, and returns the injections that
-	// happened.
-	var lines lineCounter
-	run := func(keep map[int]bool, off FaultSet) (Result, []Injection) {
+	if opts.Tape == nil {
+		// Every run below replays the full run's tape, so that a kept
+		// injection is the same one in every subset (tape.go).
+		opts.Tape = RecordTape(opts)
+	}
+	total := opts.Tape.total
+	// run replays opts with only the injections in keep (nil keeps all),
+	// the kinds in off disabled and a safety phase of ticks, and returns
+	// the injections that happened.
+	var lines *lineCounter
+	run := func(keep map[int]bool, off FaultSet, ticks int) (Result, []Injection) {
 		st.Runs++
 		o := opts
-		if st.Runs == 1 {
-			o.Trace = &lines // the first and the last run: trace lengths
+		if lines != nil {
+			o.Trace = lines // the first and the last run: trace lengths
 		}
-		o.Disable = off
+		o.Disable, o.Ticks = off, ticks
 		var seen []Injection
 		o.Skip = func(in Injection) bool {
 			if keep != nil && !keep[in.N] || base != nil && base(in) {
@@ -102,8 +115,9 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 		res := Run(o)
 		return res, seen
 	}
-	first, seen := run(nil, opts.Disable)
-	st.LinesBefore, lines = int(lines), 0
+	lines = new(lineCounter)
+	first, seen := run(nil, opts.Disable, opts.Ticks)
+	st.LinesBefore, lines = int(*lines), nil
 	if !fails(first) {
 		st.Elapsed = time.Since(start)
 		return Shrunk{}, st, fmt.Errorf("sim: seed %d does not fail as asked; nothing to shrink", opts.Seed)
@@ -111,35 +125,65 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 	st.Before, st.ActionsBefore = len(seen), countActions(seen)
 	st.KindsBefore = kindsOn(first.Swarm.On, opts.Disable)
 	st.EventsBefore = first.KernelEvents
+	st.TicksBefore = first.Profile.Ticks
+	expired := func() bool {
+		if time.Now().After(deadline) {
+			st.OutOfTime = true
+		}
+		return st.OutOfTime
+	}
 
 	// kinds turns off every fault kind still on, one at a time, keeping a
 	// kind off if the run still fails without it. Turning a kind off
 	// leaves the numbering of the other injections as it was (a disabled
 	// injection still counts), so it is cheap and safe to do first too.
-	kinds := func(keep map[int]bool, off FaultSet) FaultSet {
+	kinds := func(keep map[int]bool, off FaultSet, ticks int) FaultSet {
 		for f := range faultCount {
-			if !first.Swarm.On.Has(f) || off.Has(f) || time.Now().After(deadline) {
+			if !first.Swarm.On.Has(f) || off.Has(f) || expired() {
 				continue
 			}
-			if res, _ := run(keep, off.With(f)); fails(res) {
+			if res, _ := run(keep, off.With(f), ticks); fails(res) {
 				off = off.With(f)
 			}
 		}
 		return off
 	}
-	off := kinds(nil, opts.Disable)
-	_, seen = run(nil, off)
+	// shorten finds, by bisection, a shorter safety phase that still
+	// fails: the final heal comes sooner, and every injection and action
+	// after it is gone. Only failing lengths are kept, so a failure that
+	// is not monotone in the length still gets a failing one.
+	shorten := func(keep map[int]bool, off FaultSet, ticks int) int {
+		lo, hi := 1, ticks
+		for lo < hi && !expired() {
+			mid := (lo + hi) / 2
+			if res, _ := run(keep, off, mid); fails(res) {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		return hi
+	}
+	off := kinds(nil, opts.Disable, opts.Ticks)
+	ticks := shorten(nil, off, st.TicksBefore)
+	_, seen = run(nil, off, ticks)
 
-	// ddmin over the injections that still happen (Zeller & Hildebrandt
-	// 2002): try each piece, then each complement, and refine the split
-	// when neither fails. Each test is a whole run from the seed.
-	cur := injNumbers(seen)
+	// ddmin over the injections of the full run that still happen
+	// (Zeller & Hildebrandt 2002): try each piece, then each complement,
+	// and refine the split when neither fails. Each test is a whole run
+	// from the seed. An injection the full run never made (numbered past
+	// total) is never kept: the result is a subset of the original.
+	var cur []int
+	for _, in := range seen {
+		if in.N <= total {
+			cur = append(cur, in.N)
+		}
+	}
 	test := func(keep []int) bool {
-		if time.Now().After(deadline) {
-			st.OutOfTime = true
+		if expired() {
 			return false
 		}
-		res, _ := run(setOf(keep), off)
+		res, _ := run(setOf(keep), off, ticks)
 		return fails(res)
 	}
 	for n := 2; len(cur) >= 2 && !st.OutOfTime; {
@@ -171,16 +215,16 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 		cur = nil
 	}
 
-	// Then the fault kinds again: with fewer injections, fewer are needed.
+	// Then the fault kinds and the length again: with fewer injections,
+	// fewer are needed.
 	keep := setOf(cur)
-	off = kinds(keep, off)
-	if time.Now().After(deadline) {
-		st.OutOfTime = true
-	}
+	off = kinds(keep, off, ticks)
+	ticks = shorten(keep, off, ticks)
+	expired()
 
-	opts.VizDir, opts.Trace = vizDir, &lines
-	final, seen := run(keep, off)
-	st.LinesAfter, opts.Trace = int(lines), nil
+	opts.VizDir, lines = vizDir, new(lineCounter)
+	final, seen := run(keep, off, ticks)
+	st.LinesAfter, lines = int(*lines), nil
 	st.Runs-- // the confirming run is reported, not counted as search
 	if !fails(final) {
 		// Never expected: every step kept only failing runs, and runs are
@@ -188,9 +232,12 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 		return Shrunk{}, st, fmt.Errorf("sim: seed %d: the shrunk run no longer fails (nondeterminism?)", opts.Seed)
 	}
 	out := Shrunk{Keep: injNumbers(seen), Disable: off, Result: final}
+	if ticks != st.TicksBefore {
+		out.Ticks = ticks
+	}
 	out.Skip = FormatSkip(out.Keep)
 	out.Options = opts
-	out.Options.Disable = off
+	out.Options.Disable, out.Options.Ticks = off, ticks
 	skip, err := ParseSkip(out.Skip)
 	if err != nil {
 		return Shrunk{}, st, err
@@ -202,6 +249,7 @@ func shrinkWithin(opts Options, fails func(Result) bool, budget time.Duration) (
 	st.After, st.ActionsAft = len(seen), countActions(seen)
 	st.KindsAfter = kindsOn(first.Swarm.On, off)
 	st.EventsAfter = final.KernelEvents
+	st.TicksAfter = ticks
 	st.Elapsed = time.Since(start)
 	return out, st, nil
 }

@@ -48,7 +48,7 @@ func TestSim(t *testing.T) {
 		if err != nil {
 			t.Fatalf("-sim.seed: %v", err)
 		}
-		runOne(t, base, job{seed: seed, profile: base.Profile, skip: *flagSkip, disable: disable})
+		runOne(t, base, job{seed: seed, profile: base.Profile, skip: *flagSkip, disable: disable, ticks: *flagTicks})
 		return
 	}
 	if *flagStop {
@@ -66,18 +66,23 @@ func TestSim(t *testing.T) {
 }
 
 // job is one run of a campaign: a seed, and for a shrunk regression the
-// injections it skips and the fault kinds it turns off.
+// injections it skips, the fault kinds it turns off and its shortened
+// safety phase (0: the profile's).
 type job struct {
 	seed    uint64
 	profile string
 	skip    string
 	disable FaultSet
+	ticks   int
 }
 
 // options returns base set up for the job.
 func (j job) options(base Options) (Options, error) {
 	opts := base
 	opts.Seed, opts.Profile, opts.Disable = j.seed, j.profile, j.disable
+	if j.ticks > 0 {
+		opts.Ticks = j.ticks
+	}
 	skip, err := ParseSkip(j.skip)
 	opts.Skip = skip
 	return opts, err
@@ -191,7 +196,7 @@ func shrinkOne(t *testing.T, opts Options, j job, f *Failure) {
 		t.Errorf("shrink: %v", err)
 		return
 	}
-	sj := job{seed: j.seed, profile: j.profile, skip: shrunk.Skip, disable: shrunk.Disable}
+	sj := job{seed: j.seed, profile: j.profile, skip: shrunk.Skip, disable: shrunk.Disable, ticks: cmp.Or(shrunk.Ticks, j.ticks)}
 	fmt.Printf("%s\n", st)
 	fmt.Printf("shrunk failure: %s\n", shrunk.Result.Failure)
 	fmt.Printf("kept injections: %v\n", shrunk.Keep)
@@ -218,6 +223,9 @@ func replayCommand(j job) string {
 	if j.disable != 0 {
 		cmd += " DISABLE=" + j.disable.String()
 	}
+	if j.ticks > 0 {
+		cmd += " TICKS=" + strconv.Itoa(j.ticks)
+	}
 	if buildTags != "" {
 		cmd += " TAGS=" + buildTags
 	}
@@ -232,6 +240,9 @@ func regressionLine(j job) string {
 	}
 	if j.disable != 0 {
 		line += " disable=" + j.disable.String()
+	}
+	if j.ticks > 0 {
+		line += " ticks=" + strconv.Itoa(j.ticks)
 	}
 	return line
 }
@@ -250,8 +261,8 @@ func regressions(t *testing.T) []job {
 }
 
 // parseRegressions reads lines "seed [profile] [skip=LIST]
-// [disable=LIST] # note", the form regressionLine writes; a line with a
-// seed alone (the older form) runs the whole seed.
+// [disable=LIST] [ticks=N] # note", the form regressionLine writes; a line
+// with a seed alone (the older form) runs the whole seed.
 func parseRegressions(data string) ([]job, error) {
 	var jobs []job
 	for _, line := range strings.Split(data, "\n") {
@@ -275,6 +286,11 @@ func parseRegressions(data string) ([]job, error) {
 				_, err = ParseSkip(val)
 			case key == "disable":
 				j.disable, err = ParseFaults(val)
+			case key == "ticks":
+				j.ticks, err = strconv.Atoi(val)
+				if err == nil && j.ticks < 1 {
+					err = fmt.Errorf("ticks=%d: at least 1", j.ticks)
+				}
 			default:
 				err = fmt.Errorf("unknown field %q", key)
 			}
@@ -290,7 +306,7 @@ func parseRegressions(data string) ([]job, error) {
 // TestRegressionLines: the line -sim.shrink prints reads back as the same
 // job, and the older lines keep their meaning.
 func TestRegressionLines(t *testing.T) {
-	shrunk := job{seed: 2, profile: "adversarial", skip: "1-9,11,19-", disable: FaultSet(0).With(FaultCrash).With(FaultDrop)}
+	shrunk := job{seed: 2, profile: "adversarial", skip: "1-9,11,19-", disable: FaultSet(0).With(FaultCrash).With(FaultDrop), ticks: 40}
 	jobs, err := parseRegressions(regressionLine(shrunk) + "  # note\n113   # old form\n86 large # old form with a profile\n")
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +315,7 @@ func TestRegressionLines(t *testing.T) {
 	if !slices.Equal(jobs, want) {
 		t.Fatalf("got %+v, want %+v", jobs, want)
 	}
-	for _, bad := range []string{"x", "5 skip=0-", "5 disable=nope", "5 color=red"} {
+	for _, bad := range []string{"x", "5 skip=0-", "5 disable=nope", "5 color=red", "5 ticks=0", "5 ticks=x"} {
 		if _, err := parseRegressions(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
