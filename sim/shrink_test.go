@@ -107,3 +107,36 @@ func TestSkipList(t *testing.T) {
 		}
 	}
 }
+
+// TestShrinkMeetsG5: over every seed of 1-20 whose full run has a crash
+// and a drop, the planted failure shrinks within the budget to what
+// SIMULATION.md G5 asks (at most 30 injections, or at most 10% of the
+// original), and the shrunk line replays to the same failure.
+func TestShrinkMeetsG5(t *testing.T) {
+	shrunk := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		opts, fails := plantedFailure(seed)
+		if !fails(Run(opts)) {
+			continue
+		}
+		s, st, err := shrinkWithin(opts, fails, ShrinkBudget)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		shrunk++
+		t.Logf("seed %d: %s", seed, st)
+		if st.OutOfTime || st.After > 30 && st.After*10 > st.Before {
+			t.Errorf("seed %d: %s", seed, st)
+		}
+		skip, err := ParseSkip(s.Skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fails(Run(Options{Seed: seed, Skip: skip, Disable: s.Disable, Ticks: s.Ticks})) {
+			t.Errorf("seed %d: skip=%s disable=%s ticks=%d does not replay the failure", seed, s.Skip, s.Disable, s.Ticks)
+		}
+	}
+	if shrunk < 3 {
+		t.Fatalf("only %d of seeds 1-20 have a crash and a drop to plant the failure on", shrunk)
+	}
+}
