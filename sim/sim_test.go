@@ -226,10 +226,24 @@ func replayCommand(j job) string {
 	if j.ticks > 0 {
 		cmd += " TICKS=" + strconv.Itoa(j.ticks)
 	}
-	if buildTags != "" {
-		cmd += " TAGS=" + buildTags
+	if tags := buildTags(); tags != "" {
+		cmd += " TAGS=" + tags
 	}
 	return cmd
+}
+
+// buildTags are the build tags this test binary was built with, for the
+// replay commands: a failure of the kernel's own assertions (invariants)
+// or of a planted canary replays only with them compiled in.
+func buildTags() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-tags" {
+				return s.Value
+			}
+		}
+	}
+	return ""
 }
 
 // regressionLine is a job as testdata/regressions.txt writes it.
