@@ -125,7 +125,7 @@ func TestShrinkMeetsG5(t *testing.T) {
 		}
 		shrunk++
 		t.Logf("seed %d: %s", seed, st)
-		if st.OutOfTime || st.After > 30 && st.After*10 > st.Before {
+		if st.OutOfTime || !st.MeetsG5() {
 			t.Errorf("seed %d: %s", seed, st)
 		}
 		skip, err := ParseSkip(s.Skip)

@@ -201,7 +201,8 @@ func shrinkOne(t *testing.T, opts Options, j job, f *Failure) {
 	fmt.Printf("shrunk failure: %s\n", shrunk.Result.Failure)
 	fmt.Printf("kept injections: %v\n", shrunk.Keep)
 	fmt.Printf("replay: %s\n", replayCommand(sj))
-	fmt.Printf("regressions.txt: %s  # %s: %s\n", regressionLine(sj), f.Checker, firstLine(f.Message))
+	sf := shrunk.Result.Failure // the same checker, maybe another instance
+	fmt.Printf("regressions.txt: %s  # %s: %s\n", regressionLine(sj), sf.Checker, firstLine(sf.Message))
 }
 
 // firstLine is a failure message short enough for a note: its first

@@ -13,21 +13,23 @@ import (
 // many messages or writes follow re-phases every later draw of that
 // stream, and the injections after it are numbered anew: measured on a
 // real failure (seed 1141 with the orphan bug of regression 2893), a
-// single skip kept on average a third of the later injections, and ddmin
-// was searching runs that had little to do with the original.
+// single skip kept on average a quarter of the later injections (same
+// number, kind and node), 75% with the tape, and ddmin was searching runs
+// that had little to do with the original.
 //
 // A Tape fixes both. Recording the full run of a seed files every draw
 // under the *visit* that made it: one site handling one thing, named by
-// the site, what it handles (a node, a link and message kind, a tick) and
-// how many times that name came before, never by a global position. A
+// the site, what it handles (a node, a link and a message type) and how
+// many times that name came before, never by a global position. A
 // replay takes a visit's draws from the tape, so the same message on the
 // same link meets the same delay, drop and duplicate as in the original
 // whatever happened elsewhere, and every injection keeps the number the
 // full run gave it. A visit the original never made draws from a PRNG
 // seeded by its name, and its injections get numbers past the full run's,
-// which no skip list keeps. Replaying with nothing skipped is the full run,
-// bit for bit (TestTapeReplaysFullRun); live runs keep their plain PCG
-// streams and pay nothing.
+// which every skip list Shrink prints skips (it ends in an open range).
+// Replaying with nothing skipped is the full run, bit for bit
+// (TestTapeReplaysFullRun); live runs keep their plain PCG streams and pay
+// a nil check per visit.
 
 // Tape is the record of one full run of a seed (no skips, nothing
 // disabled): the draws of every visit and the injections it numbered.
@@ -126,7 +128,7 @@ func newTapeRun(w *world, t *Tape, rec bool) *tapeRun {
 	for s := range streamCount {
 		src := &tapeSource{run: tr, s: s, key: visitHash(siteLoose, 0, 0)}
 		if rec {
-			// The live stream's PCG, reached through its Rand: the
+			// Seeded as newStreams seeds the live stream: the
 			// recorded draws are exactly the live run's.
 			src.live = pcgOf(w.opts.Seed, s)
 		}
