@@ -21,7 +21,9 @@ import (
 type Options struct {
 	Seed    uint64
 	Profile string // a key of Profiles; "" is "small"
-	// Ticks overrides the profile's safety-phase length.
+	// Ticks overrides the profile's safety-phase length. Skip and Disable
+	// still refer to the full run at the profile's length (a shrunk run
+	// is shorter).
 	Ticks int
 	// Disable turns fault kinds off after the swarm draw; Skip, when set, is
 	// asked before every fault injection and workload action, and true

@@ -85,6 +85,11 @@ func (j job) options(base Options) (Options, error) {
 	}
 	skip, err := ParseSkip(j.skip)
 	opts.Skip = skip
+	if skip != nil || j.disable != 0 {
+		// Recorded once for both runs of runTwice (Run would record it
+		// for each).
+		opts.Tape = RecordTape(opts)
+	}
 	return opts, err
 }
 
