@@ -65,13 +65,13 @@ sim: ## randomized simulator: SEEDS seeds (10000), each run twice, then the cove
 sim-g14: ## G14 convergence campaign (PERFORMANCE.md G14): G14SEEDS seeds (1000), convergence time in T
 	$(GO) test ./sim -run '^TestG14$$' -count=1 -timeout 0 -v -g14.seeds=$(G14SEEDS)
 
-sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PROFILE=adversarial] [SKIP=1-4,9-] [DISABLE=drop,crash]
-	@test -n "$(SEED)" || { echo "usage: make sim-seed SEED=<n> [PROFILE=small|adversarial|large] [SKIP=<list>] [DISABLE=<faults>]"; exit 2; }
-	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -v -sim.seed=$(SEED) -sim.profile=$(PROFILE) -sim.skip='$(SKIP)' -sim.disable='$(DISABLE)'
+sim-seed: ## replay one seed with its readable trace: make sim-seed SEED=123 [PROFILE=adversarial] [SKIP=1-4,9-] [DISABLE=drop,crash] [TICKS=40]
+	@test -n "$(SEED)" || { echo "usage: make sim-seed SEED=<n> [PROFILE=small|adversarial|large] [SKIP=<list>] [DISABLE=<faults>] [TICKS=<n>]"; exit 2; }
+	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -v -sim.seed=$(SEED) -sim.profile=$(PROFILE) -sim.skip='$(SKIP)' -sim.disable='$(DISABLE)' -sim.ticks=$(or $(TICKS),0)
 
 sim-shrink: ## shrink a failing seed (60 s budget), print its replay command and regressions.txt line: make sim-shrink SEED=123
-	@test -n "$(SEED)" || { echo "usage: make sim-shrink SEED=<n> [PROFILE=...] [SKIP=<list>] [DISABLE=<faults>]"; exit 2; }
-	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -timeout 5m -sim.shrink -sim.seed=$(SEED) -sim.profile=$(PROFILE) -sim.skip='$(SKIP)' -sim.disable='$(DISABLE)'
+	@test -n "$(SEED)" || { echo "usage: make sim-shrink SEED=<n> [PROFILE=...] [SKIP=<list>] [DISABLE=<faults>] [TICKS=<n>]"; exit 2; }
+	$(GO) test ./sim -tags '$(TAGS)' -run '^TestSim$$' -count=1 -timeout 5m -sim.shrink -sim.seed=$(SEED) -sim.profile=$(PROFILE) -sim.skip='$(SKIP)' -sim.disable='$(DISABLE)' -sim.ticks=$(or $(TICKS),0)
 
 sim-adversarial: ## the adversarial profile (lost fsync, stale restore): failures it causes are reported as expected
 	$(GO) test ./sim -run '^TestSim$$' -count=1 -timeout 10m -v -sim.seeds=1000 -sim.profile=adversarial

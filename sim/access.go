@@ -110,6 +110,7 @@ func (w *world) accessAsk(n *node, tree entry.ID) (*kernel.Permission, string) {
 	if w.access[tree] == nil || w.mayRead(n, tree) {
 		return nil, ""
 	}
+	defer w.leave(w.enter(streamAccess, siteAsk, uint64(n.idx), 0))
 	r := w.r[streamAccess]
 	if !r.chance(8000) {
 		return nil, ""
@@ -125,6 +126,7 @@ func (w *world) accessAsk(n *node, tree entry.ID) (*kernel.Permission, string) {
 // pending request now and then: approve (60%) or reject. An approval makes
 // the asker a reader (and a writer if it asked Write) in the god's-eye view.
 func (w *world) decideRequests() {
+	defer w.leave(w.enter(streamAccess, siteDecide, 0, 0))
 	r := w.r[streamAccess]
 	for _, tree := range w.wl.trees {
 		acc := w.access[tree]

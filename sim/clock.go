@@ -18,6 +18,7 @@ type clock struct {
 const epochMs = 1_700_000_000_000
 
 func newClock(w *world, n *node) clock {
+	defer w.leave(w.enter(streamClock, siteClock, uint64(n.idx), 0))
 	r := w.r[streamClock]
 	offset := r.between(-w.sw.Rate[FaultClockOffset], w.sw.Rate[FaultClockOffset])
 	drift := r.between(-w.sw.Rate[FaultClockDrift], w.sw.Rate[FaultClockDrift])
@@ -46,7 +47,8 @@ func (c *clock) read(w *world, now int64) int64 {
 }
 
 // interval is the time to the node's next tick.
-func (c *clock) interval(w *world) int64 {
+func (c *clock) interval(w *world, n *node) int64 {
+	defer w.leave(w.enter(streamClock, siteInterval, uint64(n.idx), 0))
 	r := w.r[streamClock]
 	base := w.prof.TickMs
 	spread := base * c.jitterPct / 100
@@ -56,6 +58,7 @@ func (c *clock) interval(w *world) int64 {
 
 // tickFaults draws a clock step for one world tick.
 func (c *clock) tickFaults(w *world, n *node) {
+	defer w.leave(w.enter(streamClock, siteClockTick, uint64(n.idx), 0))
 	r := w.r[streamClock]
 	size, back, reset := int64(r.between(262_000, 288_000)), r.chance(5000), r.chance(2500)
 	if !w.roll(r, FaultClockJump, n) {

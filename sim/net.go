@@ -31,6 +31,7 @@ type packet struct {
 	tainted  bool    // corrupted or truncated
 	dead     bool    // dropped from its queue as an overflow victim
 	preHeal  bool    // counted in network.preHeal
+	kind     uint64  // a hash of the message's type, in a taped run (tape.go)
 	// clogged is set while the packet waits for its link's clog to end;
 	// clogGen tells a stale wake-up from the current one (healAll wakes
 	// clogged packets at once).
@@ -130,7 +131,7 @@ func (net *network) send(n *node, env kernel.Envelope) {
 		net.failSoon(ex, "no route to "+string(env.To))
 		return
 	}
-	p := &packet{from: n.idx, to: to.idx, data: data, ex: ex}
+	p := &packet{from: n.idx, to: to.idx, data: data, ex: ex, kind: w.msgKind(env.Msg)}
 	net.remember(p)
 	net.transmit(p)
 }
@@ -148,7 +149,7 @@ func (net *network) reply(n *node, env kernel.Envelope, data []byte) {
 	if in.ex == nil {
 		return
 	}
-	net.transmit(&packet{from: n.idx, to: in.ex.client.idx, data: data, ex: in.ex, reply: true})
+	net.transmit(&packet{from: n.idx, to: in.ex.client.idx, data: data, ex: in.ex, reply: true, kind: net.w.msgKind(env.Msg)})
 }
 
 // timeout fails an exchange still open: the client's transport gave up.
@@ -185,6 +186,7 @@ func (net *network) transmit(p *packet) {
 		w.q.push(w.now+1, func() { net.arrive(p) })
 		return
 	}
+	defer w.leave(w.enter(streamNet, siteTransmit, linkName(p), p.kind))
 	r := w.r[streamNet]
 	from, to := net.peerID(p.from), net.peerID(p.to)
 	if w.roll(r, FaultDrop, nil) || p.reply && w.roll(r, FaultLostReply, nil) {
@@ -423,6 +425,7 @@ func (net *network) serverDown(n *node) {
 // tickFaults draws one world tick of partitions, clogs and stale replays.
 func (net *network) tickFaults() {
 	w := net.w
+	defer w.leave(w.enter(streamNet, siteNetTick, 0, 0))
 	r := w.r[streamNet]
 	if net.cutCount > 0 {
 		if r.chance(net.healBp) {

@@ -81,6 +81,7 @@ func (w *world) addNode(idx int) {
 	n := newNode(w, idx)
 	w.nodes = append(w.nodes, n)
 	w.byID[n.id] = n
+	defer w.leave(w.enter(streamNode, siteAddNode, uint64(idx), 0))
 	r := w.r[streamNode]
 	joinAt := int64(r.between(w.prof.Ticks/5, w.prof.Ticks*4/5) * w.prof.TickMs)
 	if idx == w.sw.Nodes-1 && idx > 0 && w.on(FaultJoin) && w.inject(FaultJoin, n) {
@@ -306,7 +307,7 @@ func (n *node) onTick() {
 	if w.phase == phaseDone {
 		return
 	}
-	w.q.push(w.now+n.clock.interval(w), n.onTick)
+	w.q.push(w.now+n.clock.interval(w, n), n.onTick)
 	switch n.state {
 	case stUp:
 		n.step(kernel.Tick{NowMs: n.clock.read(w, w.now)}, fromSim)
@@ -315,11 +316,13 @@ func (n *node) onTick() {
 	}
 }
 
-func (w *world) scheduleTick(n *node) { w.q.push(n.clock.interval(w), n.onTick) }
+func (w *world) scheduleTick(n *node) { w.q.push(n.clock.interval(w, n), n.onTick) }
 
 // tickFaults draws this node's crash and pause for one world tick.
 func (n *node) tickFaults() {
-	w, r := n.w, n.w.r[streamNode]
+	w := n.w
+	defer w.leave(w.enter(streamNode, siteNodeTick, uint64(n.idx), 0))
+	r := w.r[streamNode]
 	crash, pause := w.roll(r, FaultCrash, n), w.roll(r, FaultPause, n)
 	if n.state != stUp {
 		return
@@ -337,7 +340,9 @@ func (n *node) tickFaults() {
 // serving fail at their clients. It restarts after a down time, wiped
 // (same identity, empty store) in some seeds.
 func (n *node) crash() {
-	w, r := n.w, n.w.r[streamNode]
+	w := n.w
+	defer w.leave(w.enter(streamNode, siteCrash, uint64(n.idx), 0))
+	r := w.r[streamNode]
 	if n.m.Status().Sessions > 0 {
 		w.mark(MarkRestartMidSync)
 	}

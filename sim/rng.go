@@ -33,12 +33,17 @@ type rng struct{ *rand.Rand }
 
 func newStreams(seed uint64) [streamCount]rng {
 	var out [streamCount]rng
-	for i, label := range streamLabels {
-		h := fnv.New64a()
-		h.Write([]byte("eidsync/sim/" + label))
-		out[i] = rng{rand.New(rand.NewPCG(seed, h.Sum64()))}
+	for i := range out {
+		out[i] = rng{rand.New(rand.NewPCG(seed, streamSeq(stream(i))))}
 	}
 	return out
+}
+
+// streamSeq is the PCG sequence of stream s: a hash of its label.
+func streamSeq(s stream) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte("eidsync/sim/" + streamLabels[s]))
+	return h.Sum64()
 }
 
 // chance reports true with probability bp/10000. It always draws once, so

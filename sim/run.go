@@ -21,16 +21,23 @@ import (
 type Options struct {
 	Seed    uint64
 	Profile string // a key of Profiles; "" is "small"
-	// Ticks overrides the profile's safety-phase length.
+	// Ticks overrides the profile's safety-phase length. Skip and Disable
+	// still refer to the full run at the profile's length (a shrunk run
+	// is shorter).
 	Ticks int
-	// Disable turns fault kinds off after the swarm draw: their random draws
-	// still happen, so the rest of the run stays as close as possible to the
-	// full seed's (for minimizing a failure).
+	// Disable turns fault kinds off after the swarm draw; Skip, when set, is
+	// asked before every fault injection and workload action, and true
+	// drops it. Both are relative to the seed's full run: a run with either
+	// replays the full run's Tape (tape.go; recorded first when Tape is
+	// nil), so an injection is numbered as the full run numbered it (run
+	// order) and everything not dropped meets the draws it met there.
 	Disable FaultSet
-	// Skip, when set, is asked before every fault injection and workload
-	// action; true drops it (draws are still made). Injections are numbered
-	// in run order, so a shrinker can delete them one by one.
-	Skip func(Injection) bool
+	Skip    func(Injection) bool
+	// Tape is the full run's record (RecordTape), for runs with Skip or
+	// Disable; Shrink records it once for its thousands of runs.
+	Tape *Tape
+	// record, when set, makes this run the recording of a Tape.
+	record *Tape
 	// Trace receives the readable trace: every event, every Ready batch
 	// (kernel.DescribeReady with short aliases), every fault.
 	Trace io.Writer
@@ -161,11 +168,15 @@ type world struct {
 	requests             int
 	faultsOff            bool
 	rogue                entry.PrivateKey
+	tape                 *tapeRun // nil in a live run
 }
 
 // Run runs one seed. It never panics: a panic in the kernel or in the
 // simulator becomes a Failure of class panic.
 func Run(opts Options) (res Result) {
+	if opts.Tape == nil && opts.record == nil && (opts.Skip != nil || opts.Disable != 0) {
+		opts.Tape = RecordTape(opts)
+	}
 	w := newWorld(opts)
 	defer func() {
 		if p := recover(); p != nil {
@@ -199,6 +210,12 @@ func newWorld(opts Options) *world {
 	w := &world{opts: opts, prof: prof, r: newStreams(opts.Seed), byID: map[kernel.PeerID]*node{}, access: map[entry.ID]*treeAccess{},
 		decisions: map[kernel.Ref]decision{}}
 	w.live.convergedTicks = -1
+	switch {
+	case opts.record != nil:
+		w.tape = newTapeRun(w, opts.record, true)
+	case opts.Tape != nil:
+		w.tape = newTapeRun(w, opts.Tape, false)
+	}
 	w.sw = drawSwarm(w.r[streamSwarm], prof)
 	w.tr = newTracer(opts.Trace)
 	w.reg = newRegistry(w.tr)
@@ -246,8 +263,7 @@ func (w *world) inject(kind Fault, n *node) bool {
 	if w.faultsOff {
 		return false
 	}
-	w.injections++
-	in := Injection{N: w.injections, Fault: kind, AtMs: w.now}
+	in := Injection{N: w.number(kind), Fault: kind, AtMs: w.now}
 	if n != nil {
 		in.Node = n.id
 	}

@@ -41,22 +41,46 @@ func TestRunDisable(t *testing.T) {
 	}
 }
 
-// TestRunSkip: Skip sees every injection, numbered in order, and can drop
-// them one by one.
+// TestRunSkip: Skip sees every injection numbered as the seed's full run
+// numbers them. Dropping nothing is the full run (numbers 1, 2, ... in
+// order, the same trace); dropping every workload action leaves each
+// injection the full run also made under its number there (same kind, same
+// node), and only the injections the full run never made are numbered past
+// its count.
 func TestRunSkip(t *testing.T) {
-	last := 0
+	var full []Injection
 	res := Run(Options{Seed: 5, Skip: func(in Injection) bool {
-		if in.N != last+1 {
-			t.Fatalf("injection %d after %d", in.N, last)
+		if in.N != len(full)+1 {
+			t.Fatalf("injection %d after %d", in.N, len(full))
 		}
-		last = in.N
+		full = append(full, in)
+		return false
+	}})
+	if res.Failure != nil {
+		t.Fatal(res.Failure)
+	}
+	if len(full) == 0 || res.Injections != len(full) || res.TraceHash != Run(Options{Seed: 5}).TraceHash {
+		t.Fatalf("saw %d injections, the run counted %d; same trace as the live run: %t", len(full), res.Injections, res.TraceHash == Run(Options{Seed: 5}).TraceHash)
+	}
+	matched, fresh := 0, 0
+	res = Run(Options{Seed: 5, Skip: func(in Injection) bool {
+		switch {
+		case in.N > len(full):
+			fresh++
+		case full[in.N-1].Fault != in.Fault || full[in.N-1].Action != in.Action || full[in.N-1].Node != in.Node:
+			t.Errorf("injection %d is %s %s at %s, in the full run %s %s at %s", in.N, in.Fault, in.Action, in.Node,
+				full[in.N-1].Fault, full[in.N-1].Action, full[in.N-1].Node)
+		default:
+			matched++
+		}
 		return in.Action != "" // drop every workload action
 	}})
 	if res.Failure != nil {
 		t.Fatal(res.Failure)
 	}
-	if last == 0 || res.Injections != last {
-		t.Fatalf("saw %d injections, the run counted %d", last, res.Injections)
+	t.Logf("%d injections in the full run; without its workload %d matched, %d new", len(full), matched, fresh)
+	if matched == 0 {
+		t.Fatal("no injection matched the full run's")
 	}
 }
 

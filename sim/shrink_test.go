@@ -8,23 +8,13 @@ import (
 )
 
 // plantedFailure returns options for seed and a predicate that fails a
-// run in which both a crash and a dropped message happened: a bug that
-// needs two faults together. The caller's Skip sees only the injections
-// that were not skipped (Shrink asks it last), so it records what
-// happened; the predicate reads and resets that record after each run.
-func plantedFailure(seed uint64) (Options, func(Result) bool, *[]Injection) {
-	var applied []Injection
-	opts := Options{Seed: seed, Skip: func(in Injection) bool {
-		applied = append(applied, in)
-		return false
-	}}
-	fails := func(Result) bool {
-		crash := slices.ContainsFunc(applied, func(in Injection) bool { return in.Fault == FaultCrash })
-		drop := slices.ContainsFunc(applied, func(in Injection) bool { return in.Fault == FaultDrop })
-		applied = nil
-		return crash && drop
+// run in which both a crash and a dropped message happened (the run's own
+// fault counts say so): a bug that needs two faults together.
+func plantedFailure(seed uint64) (Options, func(Result) bool) {
+	fails := func(r Result) bool {
+		return r.Counts.Faults[FaultCrash] > 0 && r.Counts.Faults[FaultDrop] > 0
 	}
-	return opts, fails, &applied
+	return Options{Seed: seed}, fails
 }
 
 // TestShrinkPlanted: Shrink reduces a planted two-fault failure to one
@@ -34,7 +24,7 @@ func plantedFailure(seed uint64) (Options, func(Result) bool, *[]Injection) {
 // (1-minimal, what ddmin promises).
 func TestShrinkPlanted(t *testing.T) {
 	const seed = 3 // drop and crash are both on in this seed's swarm
-	opts, fails, applied := plantedFailure(seed)
+	opts, fails := plantedFailure(seed)
 	if !fails(Run(opts)) {
 		t.Fatalf("seed %d: no crash and drop to plant a failure on", seed)
 	}
@@ -54,22 +44,17 @@ func TestShrinkPlanted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	replay := Options{Seed: seed, Disable: shrunk.Disable, Skip: func(in Injection) bool {
+	var kinds []string
+	replay := Options{Seed: seed, Disable: shrunk.Disable, Ticks: shrunk.Ticks, Skip: func(in Injection) bool {
 		if skip(in) {
 			return true
 		}
-		*applied = append(*applied, in)
+		kinds = append(kinds, cmp.Or(in.Action, in.Fault.String()))
 		return false
 	}}
 	if !fails(Run(replay)) {
 		t.Fatal("the shrunk schedule does not fail on replay")
 	}
-	Run(replay)
-	var kinds []string
-	for _, in := range *applied {
-		kinds = append(kinds, cmp.Or(in.Action, in.Fault.String()))
-	}
-	*applied = nil
 	t.Logf("replayed injections: %v", kinds)
 	if len(kinds) != len(shrunk.Keep) {
 		t.Fatalf("replay made %d injections, the shrunk run %d", len(kinds), len(shrunk.Keep))
@@ -120,5 +105,40 @@ func TestSkipList(t *testing.T) {
 		if _, err := ParseSkip(bad); err == nil {
 			t.Errorf("ParseSkip(%q) accepted", bad)
 		}
+	}
+}
+
+// TestShrinkMeetsG5: over every seed of 1-20 whose full run has a crash
+// and a drop, the planted failure shrinks within the budget to what
+// SIMULATION.md G5 asks (at most 30 injections, or at most 10% of the
+// original), in fact to at most 5 (the two faults and the few actions and
+// faults that make a message to drop: 3 or 4 now, up to 9 when shrinking
+// ran on live draws), and the shrunk line replays to the same failure.
+func TestShrinkMeetsG5(t *testing.T) {
+	shrunk := 0
+	for seed := uint64(1); seed <= 20; seed++ {
+		opts, fails := plantedFailure(seed)
+		if !fails(Run(opts)) {
+			continue
+		}
+		s, st, err := shrinkWithin(opts, fails, ShrinkBudget)
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		shrunk++
+		t.Logf("seed %d: %s", seed, st)
+		if st.OutOfTime || !st.MeetsG5() || st.After > 5 {
+			t.Errorf("seed %d: %s", seed, st)
+		}
+		skip, err := ParseSkip(s.Skip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fails(Run(Options{Seed: seed, Skip: skip, Disable: s.Disable, Ticks: s.Ticks})) {
+			t.Errorf("seed %d: skip=%s disable=%s ticks=%d does not replay the failure", seed, s.Skip, s.Disable, s.Ticks)
+		}
+	}
+	if shrunk < 3 {
+		t.Fatalf("only %d of seeds 1-20 have a crash and a drop to plant the failure on", shrunk)
 	}
 }

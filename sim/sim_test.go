@@ -48,7 +48,7 @@ func TestSim(t *testing.T) {
 		if err != nil {
 			t.Fatalf("-sim.seed: %v", err)
 		}
-		runOne(t, base, job{seed: seed, profile: base.Profile, skip: *flagSkip, disable: disable})
+		runOne(t, base, job{seed: seed, profile: base.Profile, skip: *flagSkip, disable: disable, ticks: *flagTicks})
 		return
 	}
 	if *flagStop {
@@ -66,20 +66,30 @@ func TestSim(t *testing.T) {
 }
 
 // job is one run of a campaign: a seed, and for a shrunk regression the
-// injections it skips and the fault kinds it turns off.
+// injections it skips, the fault kinds it turns off and its shortened
+// safety phase (0: the profile's).
 type job struct {
 	seed    uint64
 	profile string
 	skip    string
 	disable FaultSet
+	ticks   int
 }
 
 // options returns base set up for the job.
 func (j job) options(base Options) (Options, error) {
 	opts := base
 	opts.Seed, opts.Profile, opts.Disable = j.seed, j.profile, j.disable
+	if j.ticks > 0 {
+		opts.Ticks = j.ticks
+	}
 	skip, err := ParseSkip(j.skip)
 	opts.Skip = skip
+	if skip != nil || j.disable != 0 {
+		// Recorded once for both runs of runTwice (Run would record it
+		// for each).
+		opts.Tape = RecordTape(opts)
+	}
 	return opts, err
 }
 
@@ -191,12 +201,13 @@ func shrinkOne(t *testing.T, opts Options, j job, f *Failure) {
 		t.Errorf("shrink: %v", err)
 		return
 	}
-	sj := job{seed: j.seed, profile: j.profile, skip: shrunk.Skip, disable: shrunk.Disable}
+	sj := job{seed: j.seed, profile: j.profile, skip: shrunk.Skip, disable: shrunk.Disable, ticks: cmp.Or(shrunk.Ticks, j.ticks)}
 	fmt.Printf("%s\n", st)
 	fmt.Printf("shrunk failure: %s\n", shrunk.Result.Failure)
 	fmt.Printf("kept injections: %v\n", shrunk.Keep)
 	fmt.Printf("replay: %s\n", replayCommand(sj))
-	fmt.Printf("regressions.txt: %s  # %s: %s\n", regressionLine(sj), f.Checker, firstLine(f.Message))
+	sf := shrunk.Result.Failure // the same checker, maybe another instance
+	fmt.Printf("regressions.txt: %s  # %s: %s\n", regressionLine(sj), sf.Checker, firstLine(sf.Message))
 }
 
 // firstLine is a failure message short enough for a note: its first
@@ -218,10 +229,27 @@ func replayCommand(j job) string {
 	if j.disable != 0 {
 		cmd += " DISABLE=" + j.disable.String()
 	}
-	if buildTags != "" {
-		cmd += " TAGS=" + buildTags
+	if j.ticks > 0 {
+		cmd += " TICKS=" + strconv.Itoa(j.ticks)
+	}
+	if tags := buildTags(); tags != "" {
+		cmd += " TAGS=" + tags
 	}
 	return cmd
+}
+
+// buildTags are the build tags this test binary was built with, for the
+// replay commands: a failure of the kernel's own assertions (invariants)
+// or of a planted canary replays only with them compiled in.
+func buildTags() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-tags" {
+				return s.Value
+			}
+		}
+	}
+	return ""
 }
 
 // regressionLine is a job as testdata/regressions.txt writes it.
@@ -232,6 +260,9 @@ func regressionLine(j job) string {
 	}
 	if j.disable != 0 {
 		line += " disable=" + j.disable.String()
+	}
+	if j.ticks > 0 {
+		line += " ticks=" + strconv.Itoa(j.ticks)
 	}
 	return line
 }
@@ -250,8 +281,8 @@ func regressions(t *testing.T) []job {
 }
 
 // parseRegressions reads lines "seed [profile] [skip=LIST]
-// [disable=LIST] # note", the form regressionLine writes; a line with a
-// seed alone (the older form) runs the whole seed.
+// [disable=LIST] [ticks=N] # note", the form regressionLine writes; a line
+// with a seed alone (the older form) runs the whole seed.
 func parseRegressions(data string) ([]job, error) {
 	var jobs []job
 	for _, line := range strings.Split(data, "\n") {
@@ -275,6 +306,11 @@ func parseRegressions(data string) ([]job, error) {
 				_, err = ParseSkip(val)
 			case key == "disable":
 				j.disable, err = ParseFaults(val)
+			case key == "ticks":
+				j.ticks, err = strconv.Atoi(val)
+				if err == nil && j.ticks < 1 {
+					err = fmt.Errorf("ticks=%d: at least 1", j.ticks)
+				}
 			default:
 				err = fmt.Errorf("unknown field %q", key)
 			}
@@ -290,7 +326,7 @@ func parseRegressions(data string) ([]job, error) {
 // TestRegressionLines: the line -sim.shrink prints reads back as the same
 // job, and the older lines keep their meaning.
 func TestRegressionLines(t *testing.T) {
-	shrunk := job{seed: 2, profile: "adversarial", skip: "1-9,11,19-", disable: FaultSet(0).With(FaultCrash).With(FaultDrop)}
+	shrunk := job{seed: 2, profile: "adversarial", skip: "1-9,11,19-", disable: FaultSet(0).With(FaultCrash).With(FaultDrop), ticks: 40}
 	jobs, err := parseRegressions(regressionLine(shrunk) + "  # note\n113   # old form\n86 large # old form with a profile\n")
 	if err != nil {
 		t.Fatal(err)
@@ -299,7 +335,7 @@ func TestRegressionLines(t *testing.T) {
 	if !slices.Equal(jobs, want) {
 		t.Fatalf("got %+v, want %+v", jobs, want)
 	}
-	for _, bad := range []string{"x", "5 skip=0-", "5 disable=nope", "5 color=red"} {
+	for _, bad := range []string{"x", "5 skip=0-", "5 disable=nope", "5 color=red", "5 ticks=0", "5 ticks=x"} {
 		if _, err := parseRegressions(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

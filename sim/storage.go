@@ -50,6 +50,7 @@ func (d *disk) has(id entry.ID) bool { return d.im.Has(id) }
 // tail when slow storage is on; nothing once faults are off.
 func (d *disk) latency() int64 {
 	w := d.n.w
+	defer w.leave(w.enter(streamStorage, siteLatency, uint64(d.n.idx), 0))
 	r := w.r[streamStorage]
 	extra := r.exp(max(w.sw.Rate[FaultSlowStorage], 1))
 	if w.faultsOff {
@@ -73,6 +74,7 @@ func (d *disk) schedule() int64 {
 // flight (more often when several are: what a torn write needs).
 func (d *disk) submit(writes []kernel.Write) {
 	n, w := d.n, d.n.w
+	m := w.enter(streamStorage, siteSubmit, uint64(n.idx), 0)
 	bp := crashOnWriteBp
 	if len(d.pending)+len(writes) >= 2 {
 		bp *= 5
@@ -86,6 +88,7 @@ func (d *disk) submit(writes []kernel.Write) {
 			}
 		})
 	}
+	w.leave(m)
 	for _, wr := range writes {
 		checkRewrite(w, n, wr)
 		if len(wr.Blobs) > 0 {
@@ -107,7 +110,9 @@ func (d *disk) complete(pw *pendingWrite) {
 	}
 	pw.done = true
 	d.dropPending(pw)
+	m := w.enter(streamStorage, siteComplete, uint64(n.idx), 0)
 	failed := w.roll(w.r[streamStorage], FaultPersistError, n)
+	w.leave(m)
 	if !failed {
 		d.apply(pw.w)
 	} else {
@@ -162,6 +167,7 @@ func (d *disk) read(rd kernel.Read) {
 
 func (d *disk) load(rd kernel.Read) {
 	n, w := d.n, d.n.w
+	defer w.leave(w.enter(streamStorage, siteLoad, uint64(n.idx), 0))
 	r := w.r[streamStorage]
 	if w.roll(r, FaultLoadError, n) {
 		n.step(kernel.LoadFailed{Seq: rd.Seq, Reason: "injected I/O error"}, fromSim)
@@ -192,6 +198,7 @@ func flipBit(r rng, data []byte) []byte {
 // may vanish too (lost fsync).
 func (d *disk) crash() {
 	n, w := d.n, d.n.w
+	defer w.leave(w.enter(streamStorage, siteDiskCrash, uint64(n.idx), 0))
 	r := w.r[streamStorage]
 	pending := d.pending
 	d.rel.crashed(d)
@@ -228,6 +235,7 @@ func (d *disk) settle(pw *pendingWrite, keep bool) {
 // staleRestore (adversarial) restarts from an older snapshot.
 func (d *disk) staleRestore() {
 	w := d.n.w
+	defer w.leave(w.enter(streamStorage, siteRestore, uint64(d.n.idx), 0))
 	r := w.r[streamStorage]
 	keep := r.between(0, len(d.log))
 	if keep < len(d.log) && w.roll(r, FaultStaleRestore, d.n) {

@@ -59,14 +59,14 @@ func (wl *workload) act() {
 	if w.phase != phaseSafety {
 		return
 	}
+	defer w.leave(w.enter(streamWorkload, siteAct, 0, 0))
 	w.q.push(w.now+1+int64(wl.r.exp(w.prof.ActionMs)), wl.act)
 	w.decideRequests()
 	a := wl.choose()
 	n := w.nodes[wl.r.pick(len(w.nodes))]
 	tree := wl.trees[wl.r.pick(len(wl.trees))]
 	ar := rng{rand.New(rand.NewPCG(wl.r.Uint64(), uint64(a)))}
-	w.injections++
-	in := Injection{N: w.injections, Fault: faultCount, Action: actionNames[a], Node: n.id, AtMs: w.now}
+	in := Injection{N: w.number(faultCount), Fault: faultCount, Action: actionNames[a], Node: n.id, AtMs: w.now}
 	if skip := w.opts.Skip != nil && w.opts.Skip(in); skip || n.state != stUp {
 		return
 	}
