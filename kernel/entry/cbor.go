@@ -54,9 +54,10 @@ func mustDecMode(o cbor.DecOptions) cbor.DecMode {
 var errSchema = malformed("CBOR does not match the entry schema")
 
 // EncodeCBOR returns the canonical DAG-CBOR encoding of e, the bytes its ID
-// hashes. It does not validate e; the Builder and decoders do.
+// hashes. It does not validate e; the Builder and decoders do. The error is
+// always nil (appendEntry cannot fail); it stays for the callers.
 func EncodeCBOR(e *Entry) ([]byte, error) {
-	return encMode.Marshal(e)
+	return appendEntry(nil, e, true), nil
 }
 
 // Encode returns e's canonical encoding and its ID.
@@ -97,11 +98,7 @@ func (lim Limits) DecodeCBOR(data []byte) (*Entry, ID, error) {
 	if err := e.Validate(lim); err != nil {
 		return nil, ID{}, err
 	}
-	again, err := EncodeCBOR(e)
-	if err != nil {
-		return nil, ID{}, fmt.Errorf("%w: re-encode: %v", errSchema, err)
-	}
-	if !bytes.Equal(again, data) {
+	if again := appendEntry(make([]byte, 0, len(data)), e, true); !bytes.Equal(again, data) {
 		// NB: structure was canonical, so the difference is an explicit
 		// default (_v 0, h 0, is_global false, an empty name) that the
 		// reference's encoder never writes.
