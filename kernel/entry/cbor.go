@@ -85,6 +85,27 @@ func (lim Limits) DecodeCBOR(data []byte) (*Entry, ID, error) {
 	if len(data) > lim.EntryBytesMax {
 		return nil, ID{}, fmt.Errorf("%w: entry of %d bytes, limit %d", ErrTooLarge, len(data), lim.EntryBytesMax)
 	}
+	// NB: an entry the fast decoder reads, that is valid and re-encodes to
+	// data, is one the path below accepts as the same entry; anything else
+	// takes that path, for its answer and its error.
+	if e, ok := lim.decodeFast(data); ok {
+		return e, IDOf(data), nil
+	}
+	return lim.decodeReflect(data)
+}
+
+// decodeFast is decodeFast's entry if it is valid and re-encodes to data.
+func (lim Limits) decodeFast(data []byte) (*Entry, bool) {
+	e, ok := decodeFast(data)
+	if !ok || e.Validate(lim) != nil || !bytes.Equal(appendEntry(make([]byte, 0, len(data)), e, true), data) {
+		return nil, false
+	}
+	return e, true
+}
+
+// decodeReflect is DecodeCBOR through the reflective decoder, which names
+// the cause of any refusal.
+func (lim Limits) decodeReflect(data []byte) (*Entry, ID, error) {
 	if err := checkCanonical(data); err != nil {
 		return nil, ID{}, err
 	}
