@@ -99,6 +99,15 @@ func splitObject(data []byte) (jsonObject, bool) {
 	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
 		return jsonObject{}, false
 	}
+	return splitValidObject(data)
+}
+
+// splitValidObject is splitObject for data known to be valid JSON with no
+// space around it: a value inside a message splitMessage has checked.
+func splitValidObject(data []byte) (jsonObject, bool) {
+	if len(data) < 2 || data[0] != '{' {
+		return jsonObject{}, false
+	}
 	// NB: from here on data is one valid JSON object, so each index below
 	// stays in range; the checks only guard against a slip.
 	o := jsonObject{members: make(map[string]json.RawMessage)}
