@@ -57,7 +57,7 @@ var errSchema = malformed("CBOR does not match the entry schema")
 // hashes. It does not validate e; the Builder and decoders do. The error is
 // always nil (appendEntry cannot fail); it stays for the callers.
 func EncodeCBOR(e *Entry) ([]byte, error) {
-	return appendEntry(nil, e, true), nil
+	return appendEntry(make([]byte, 0, encodedSizeHint(e)), e, true), nil
 }
 
 // Encode returns e's canonical encoding and its ID.

@@ -1,5 +1,7 @@
 package entry
 
+import "encoding/base64"
+
 // appendEntry appends e's canonical DAG-CBOR to out, byte for byte what
 // encMode.Marshal writes (TestAppendEntryMatchesReflect checks it on
 // arbitrary entries), without reflection: the reflective encoder cost a
@@ -121,7 +123,10 @@ func appendKeyHint(out []byte, h *KeyHint) []byte {
 		out = appendText(appendText(out, "name"), h.Name)
 	}
 	if !h.PubKey.IsZero() {
-		out = appendText(appendText(out, "pubkey"), h.PubKey.String())
+		// NB: PublicKey.String's text, without its two allocations.
+		out = appendText(out, "pubkey")
+		out = appendHead(out, 3, uint64(len(keyPrefix)+base64.StdEncoding.EncodedLen(len(h.PubKey))))
+		out = base64.StdEncoding.AppendEncode(append(out, keyPrefix...), h.PubKey[:])
 	}
 	if h.Global {
 		out = append(appendText(out, "is_global"), 0xf5)
@@ -153,4 +158,18 @@ func appendText(out []byte, s string) []byte { return append(appendHead(out, 3, 
 
 func appendBytes(out []byte, b []byte) []byte {
 	return append(appendHead(out, 2, uint64(len(b))), b...)
+}
+
+// encodedSizeHint is about the length of e's encoding, so that one
+// allocation usually holds it: what an entry carries, and 64 bytes for each
+// ID and each map of keys.
+func encodedSizeHint(e *Entry) int {
+	n := 256 + len(e.Tree.Metadata) + 64*len(e.Tree.Parents) + len(e.Sig.Sig) + len(e.Sig.Key.Hint.Name)
+	for i := range e.Stores {
+		n += 64 + len(e.Stores[i].Name) + len(e.Stores[i].Data) + 64*len(e.Stores[i].Parents)
+	}
+	for i := range e.Sig.Key.Path {
+		n += 64 + 64*len(e.Sig.Key.Path[i].Tips)
+	}
+	return n
 }

@@ -10,7 +10,7 @@ import (
 // DAG-CBOR of the entry with sig.sig removed. The key hint stays in, so the
 // signature covers it, and the ID covers the signature (PROTOCOL.md 1.2).
 func SigningBytes(e *Entry) ([]byte, error) {
-	return appendEntry(nil, e, false), nil
+	return appendEntry(make([]byte, 0, encodedSizeHint(e)), e, false), nil
 }
 
 // Sign signs e in place with key. e must already carry a key hint (set with
