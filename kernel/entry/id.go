@@ -91,6 +91,10 @@ func (id ID) String() string {
 // Bytes returns a copy of the binary CID.
 func (id ID) Bytes() []byte { return []byte(id.cid) }
 
+// Binary returns the binary CID as a string: Bytes without the copy, for
+// lookups that only read it.
+func (id ID) Binary() string { return id.cid }
+
 // Compare orders IDs as the reference does (PROTOCOL.md 1.3): the empty ID
 // first, then by (version, codec, hash code, digest length, digest). This is
 // binary-CID order, never string order.
