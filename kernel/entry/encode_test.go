@@ -2,6 +2,7 @@ package entry
 
 import (
 	"bytes"
+	"encoding/base64"
 	"testing"
 
 	"pgregory.net/rapid"
@@ -102,4 +103,30 @@ func TestAppendEntryHeadSizes(t *testing.T) {
 			t.Fatalf("n=%d: appendEntry differs from the reflective encoder", n)
 		}
 	}
+}
+
+// TestDecodeSigCanonical: decodeSig accepts exactly the texts that are the
+// padded standard base64 of 64 bytes, as decoding and re-encoding did.
+func TestDecodeSigCanonical(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		raw := rapid.SliceOfN(rapid.Byte(), 60, 68).Draw(t, "raw")
+		text := base64.StdEncoding.EncodeToString(raw)
+		switch rapid.IntRange(0, 3).Draw(t, "edit") {
+		case 1:
+			i := rapid.IntRange(0, len(text)).Draw(t, "at")
+			text = text[:i] + rapid.SampledFrom([]string{"\n", "\r", "=", "A", "/", " "}).Draw(t, "ins") + text[i:]
+		case 2:
+			i := rapid.IntRange(0, len(text)-1).Draw(t, "at")
+			text = text[:i] + string(rapid.SampledFrom([]byte("AB+/=\n\rxyz09")).Draw(t, "chr")) + text[i+1:]
+		case 3:
+			text = rapid.String().Draw(t, "any")
+		}
+		dec, err := base64.StdEncoding.Strict().DecodeString(text)
+		want := err == nil && len(dec) == 64 && base64.StdEncoding.EncodeToString(dec) == text
+		var sig [64]byte
+		got := decodeSig(&sig, text) == nil
+		if got != want || (got && !bytes.Equal(sig[:], dec)) {
+			t.Fatalf("decodeSig(%q) = %v, want %v", text, got, want)
+		}
+	})
 }

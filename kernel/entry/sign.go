@@ -41,7 +41,8 @@ func CheckSigShape(e *Entry) error {
 	case e.Sig.Key.Delegated && !signed:
 		return fmt.Errorf("%w: delegation without signature", ErrMalformedSig)
 	case signed:
-		if _, err := decodeSig(e.Sig.Sig); err != nil {
+		var sig [ed25519.SignatureSize]byte
+		if err := decodeSig(&sig, e.Sig.Sig); err != nil {
 			return err
 		}
 	}
@@ -75,7 +76,8 @@ func VerifySignatureWith(e *Entry, pub PublicKey, verify Verifier) error {
 	if e.Sig.Sig == "" {
 		return fmt.Errorf("%w: entry is unsigned", ErrBadSignature)
 	}
-	sig, _ := decodeSig(e.Sig.Sig)
+	var sig [ed25519.SignatureSize]byte
+	_ = decodeSig(&sig, e.Sig.Sig) // checked by CheckSigShape
 	msg, err := SigningBytes(e)
 	if err != nil {
 		return err
@@ -83,16 +85,27 @@ func VerifySignatureWith(e *Entry, pub PublicKey, verify Verifier) error {
 	if verify == nil {
 		verify = PublicKey.Verify
 	}
-	if pub.IsZero() || !verify(pub, msg, sig) {
+	if pub.IsZero() || !verify(pub, msg, sig[:]) {
 		return ErrBadSignature
 	}
 	return nil
 }
 
-func decodeSig(s string) ([]byte, error) {
-	sig, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != s {
-		return nil, fmt.Errorf("%w: signature is not padded base64 of 64 bytes", ErrMalformedSig)
+// decodeSig decodes the signature text into sig: padded standard base64 of
+// 64 bytes, in its one canonical form. NB: 88 characters that decode
+// strictly (zero padding bits) to 64 bytes can hold no line break, which
+// the decoder would skip, so they are the canonical text; this is the
+// re-encode comparison it made before, without its two allocations.
+func decodeSig(sig *[ed25519.SignatureSize]byte, s string) error {
+	if len(s) != base64.StdEncoding.EncodedLen(ed25519.SignatureSize) {
+		return fmt.Errorf("%w: signature is not padded base64 of 64 bytes", ErrMalformedSig)
 	}
-	return sig, nil
+	var text [88]byte                       // EncodedLen(64), on the stack: []byte(s) would allocate
+	var buf [ed25519.SignatureSize + 2]byte // DecodedLen(88) is 66
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], text[:copy(text[:], s)])
+	if err != nil || n != ed25519.SignatureSize {
+		return fmt.Errorf("%w: signature is not padded base64 of 64 bytes", ErrMalformedSig)
+	}
+	copy(sig[:], buf[:n])
+	return nil
 }
