@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,8 @@ func (s *Store) Apply(writes []kernel.Write) error {
 	}
 	var refused error // an error of the checks, already explained
 	err := s.update(func(tx *bolt.Tx) error {
-		a := applier{tx: tx, entries: tx.Bucket(bucketEntries), path: s.path, added: map[entry.ID]bool{}}
+		entries := tx.Bucket(bucketEntries)
+		a := applier{tx: tx, entries: entries, seek: entries.Cursor(), path: s.path, added: map[entry.ID]bool{}}
 		for i := range writes {
 			if refused = a.write(&writes[i]); refused != nil {
 				return refused
@@ -66,7 +68,10 @@ func writeFailure(err error) string {
 type applier struct {
 	tx      *bolt.Tx
 	entries *bolt.Bucket
-	path    string
+	// seek answers whether an entry is stored: one cursor for the whole
+	// transaction, as each Bucket.Get makes a cursor and grows its stack.
+	seek *bolt.Cursor
+	path string
 	// added holds the entries stored by this transaction: most parents are
 	// among them, and a map lookup is cheaper than a B-tree search.
 	added map[entry.ID]bool
@@ -98,11 +103,11 @@ func (a *applier) write(w *kernel.Write) error {
 			return fail(ErrRefused, err, fmt.Sprintf("store: persist entry %s of tree %s: %v", b.ID, w.Tree, err))
 		}
 		key := b.ID.Bytes()
-		if a.entries.Get(key) != nil {
+		if a.stored(key) {
 			continue
 		}
 		for _, p := range e.Tree.Parents {
-			if !a.added[p] && a.entries.Get(p.Bytes()) == nil {
+			if !a.added[p] && !a.stored(p.Bytes()) {
 				return fail(ErrRefused, nil, fmt.Sprintf("store: persist entry %s: parent %s is not stored", b.ID, p))
 			}
 		}
@@ -122,6 +127,14 @@ func (a *applier) write(w *kernel.Write) error {
 		return fmt.Errorf("store: persist tree %s: count: %w", w.Tree, err)
 	}
 	return nil
+}
+
+// stored reports whether the entries bucket holds key: Get's answer for a
+// bucket of values only. Seek starts from the root each time, so the
+// transaction's own puts are seen.
+func (a *applier) stored(key []byte) bool {
+	k, _ := a.seek.Seek(key)
+	return bytes.Equal(k, key)
 }
 
 // put stores one new entry and appends it to t's order.

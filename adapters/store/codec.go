@@ -54,9 +54,9 @@ func readU64(b []byte) (uint64, error) {
 func encodeRecord(id entry.ID, parents []entry.ID) []byte {
 	size := 0
 	for _, p := range parents {
-		size += len(p.Bytes()) + binary.MaxVarintLen16
+		size += len(p.Binary()) + binary.MaxVarintLen16
 	}
-	out := make([]byte, 0, len(id.Bytes())+binary.MaxVarintLen16+size)
+	out := make([]byte, 0, len(id.Binary())+binary.MaxVarintLen16+size)
 	out = appendID(out, id)
 	for _, p := range parents {
 		out = appendID(out, p)
@@ -65,7 +65,7 @@ func encodeRecord(id entry.ID, parents []entry.ID) []byte {
 }
 
 func appendID(out []byte, id entry.ID) []byte {
-	b := id.Bytes()
+	b := id.Binary()
 	out = binary.AppendUvarint(out, uint64(len(b)))
 	return append(out, b...)
 }
