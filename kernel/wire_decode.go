@@ -96,7 +96,7 @@ func parseObject(data []byte) (jsonObject, error) {
 // which gives the errors it always gave.
 func splitObject(data []byte) (jsonObject, bool) {
 	data = trimSpace(data)
-	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
+	if len(data) < 2 || data[0] != '{' || !isValidJSON(data) {
 		return jsonObject{}, false
 	}
 	return splitValidObject(data)
