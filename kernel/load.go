@@ -84,7 +84,7 @@ func checkLoaded(ids []entry.ID, blobs []Blob) string {
 		return fmt.Sprintf("store returned %d of %d entries", len(blobs), len(ids))
 	}
 	for i, b := range blobs {
-		if b.ID != ids[i] || b.Entry == nil || entry.IDOf(b.Data) != b.ID {
+		if b.ID != ids[i] || b.Entry == nil || !b.ID.IsIDOf(b.Data) {
 			return fmt.Sprintf("store returned a corrupt or unexpected entry for %s", ids[i])
 		}
 	}

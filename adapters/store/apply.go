@@ -167,8 +167,8 @@ func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, e *entry.Entry)
 // of its bytes (the kernel checks the same on ingest), and it belongs to
 // tree. It returns the decoded entry, decoding Data if b carries none.
 func checkBlob(tree entry.ID, b *kernel.Blob) (*entry.Entry, error) {
-	if got := entry.IDOf(b.Data); got != b.ID {
-		return nil, fmt.Errorf("its data hashes to %s", got)
+	if !b.ID.IsIDOf(b.Data) {
+		return nil, fmt.Errorf("its data hashes to %s", entry.IDOf(b.Data))
 	}
 	e := b.Entry
 	if e == nil {

@@ -130,3 +130,15 @@ func TestDecodeSigCanonical(t *testing.T) {
 		}
 	})
 }
+
+// TestIsIDOf: IsIDOf agrees with comparing IDOf, for the right ID, another
+// entry's, and IDs of other shapes.
+func TestIsIDOf(t *testing.T) {
+	data := []byte("an entry")
+	other, _ := IDFromBytes([]byte{1, 0x71, 0x12, 2, 0xaa, 0xbb})
+	for _, id := range []ID{IDOf(data), IDOf([]byte("another")), {}, other} {
+		if got, want := id.IsIDOf(data), IDOf(data) == id; got != want {
+			t.Errorf("IsIDOf(%s) = %v, want %v", id, got, want)
+		}
+	}
+}
