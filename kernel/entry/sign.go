@@ -78,14 +78,15 @@ func VerifySignatureWith(e *Entry, pub PublicKey, verify Verifier) error {
 	}
 	var sig [ed25519.SignatureSize]byte
 	_ = decodeSig(&sig, e.Sig.Sig) // checked by CheckSigShape
-	msg, err := SigningBytes(e)
-	if err != nil {
-		return err
-	}
+	// NB: message and signature share one allocation; a signature array of
+	// its own would escape to the heap through verify.
+	buf := appendEntry(make([]byte, 0, encodedSizeHint(e)+len(sig)), e, false)
+	msg := buf[:len(buf):len(buf)]
+	buf = append(buf, sig[:]...)
 	if verify == nil {
 		verify = PublicKey.Verify
 	}
-	if pub.IsZero() || !verify(pub, msg, sig[:]) {
+	if pub.IsZero() || !verify(pub, msg, buf[len(msg):]) {
 		return ErrBadSignature
 	}
 	return nil
