@@ -97,7 +97,8 @@ func (lim Limits) DecodeCBOR(data []byte) (*Entry, ID, error) {
 // decodeFast is decodeFast's entry if it is valid and re-encodes to data.
 func (lim Limits) decodeFast(data []byte) (*Entry, bool) {
 	e, ok := decodeFast(data)
-	if !ok || e.Validate(lim) != nil || !bytes.Equal(appendEntry(make([]byte, 0, len(data)), e, true), data) {
+	var room [1024]byte // NB: the re-encoding stays on the stack when it fits
+	if !ok || e.Validate(lim) != nil || !bytes.Equal(appendEntry(room[:0], e, true), data) {
 		return nil, false
 	}
 	return e, true
