@@ -94,7 +94,8 @@ func (lim Limits) DecodeCBOR(data []byte) (*Entry, ID, error) {
 	return lim.decodeReflect(data)
 }
 
-// decodeFast is decodeFast's entry if it is valid and re-encodes to data.
+// decodeFast returns the fast decoder's entry if it is valid and
+// re-encodes to data, and ok false for anything else.
 func (lim Limits) decodeFast(data []byte) (*Entry, bool) {
 	e, ok := decodeFast(data)
 	var room [1024]byte // NB: the re-encoding stays on the stack when it fits
