@@ -84,7 +84,7 @@ func checkLoaded(ids []entry.ID, blobs []Blob) string {
 		return fmt.Sprintf("store returned %d of %d entries", len(blobs), len(ids))
 	}
 	for i, b := range blobs {
-		if b.ID != ids[i] || b.Entry == nil || entry.IDOf(b.Data) != b.ID {
+		if b.ID != ids[i] || b.Entry == nil || !b.ID.IsIDOf(b.Data) {
 			return fmt.Sprintf("store returned a corrupt or unexpected entry for %s", ids[i])
 		}
 	}
@@ -120,6 +120,9 @@ func (m *Machine) answerSync(r *pendingRead, blobs []Blob, failure string) {
 	}
 	n := fit(r.version, blobs, m.budget(len(r.tips)))
 	cont := Continuation{More: r.more || n < len(blobs)}
+	if t := m.trees[r.tree]; t != nil && r.rangeStart != nil {
+		t.streamed(n, len(blobs), r.more)
+	}
 	if r.rangeStart != nil && cont.More {
 		next := uint64(*r.rangeStart) + uint64(n)
 		cont.Resume = &next
@@ -148,6 +151,33 @@ func (m *Machine) answerGet(r *pendingRead, blobs []Blob, failure string) {
 	}
 	n := fit(r.version, blobs, m.budget(len(r.missing)))
 	m.reply(r.to, r.req, r.version, EntriesResponse{TreeID: r.tree, Entries: blobs[:n], Missing: r.missing})
+}
+
+// streamLoadFirst is what the first streamed answer of a tree loads: about
+// what a default message holds of entries of a few hundred bytes.
+const streamLoadFirst = 4096
+
+// streamLimit is how many entries a streamed answer loads.
+func (t *tree) streamLimit() int {
+	if t.streamLoad == 0 {
+		return streamLoadFirst
+	}
+	return t.streamLoad
+}
+
+// streamed sizes the next streamed load from this one: n of loaded entries
+// fitted the message. When the message was full the next load is n and a
+// quarter (entries vary in size); when all fitted and more remained the load
+// was too small and doubles. An answer stays a prefix of the stream with a
+// resume cursor; at worst, after a run of larger entries, it carries fewer
+// entries than would fit, and the next load is larger.
+func (t *tree) streamed(n, loaded int, more bool) {
+	switch {
+	case n < loaded:
+		t.streamLoad = n + n/4 + 1
+	case more:
+		t.streamLoad = 2 * loaded
+	}
 }
 
 // sortTopological orders nodes by (depth, node): parents first.

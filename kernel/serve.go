@@ -185,7 +185,7 @@ func (m *Machine) serveSyncTree(ev Received, msg SyncTree) {
 			start = dag.Node(min(*msg.Resume, uint64(t.dag.Len())))
 		}
 		var next dag.Node
-		nodes, next = t.dag.Range(start, limit)
+		nodes, next = t.dag.Range(start, min(limit, t.streamLimit()))
 		r.rangeStart, r.more = &start, int(next) < t.dag.Len()
 	default:
 		nodes, r.more = t.dag.Missing(tipNodes(t.dag), have, limit)

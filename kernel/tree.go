@@ -34,6 +34,11 @@ type tree struct {
 	// auth is the tree's merged permissions, nil while no entry of it has
 	// set any (anyone may read and write; see gate.go).
 	auth *access.Settings
+	// streamLoad is how many entries the next streamed answer loads; 0 is
+	// streamLoadFirst. Loading EntriesMax when a message holds a few
+	// thousand made the server read and hash each entry about ten times
+	// over a bootstrap (see streamed in load.go).
+	streamLoad int
 }
 
 // unwait forgets that orphans wait for id: it is stored, or none is left.

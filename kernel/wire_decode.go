@@ -96,7 +96,16 @@ func parseObject(data []byte) (jsonObject, error) {
 // which gives the errors it always gave.
 func splitObject(data []byte) (jsonObject, bool) {
 	data = trimSpace(data)
-	if len(data) < 2 || data[0] != '{' || !json.Valid(data) {
+	if len(data) < 2 || data[0] != '{' || !isValidJSON(data) {
+		return jsonObject{}, false
+	}
+	return splitValidObject(data)
+}
+
+// splitValidObject is splitObject for data known to be valid JSON with no
+// space around it: a value inside a message splitMessage has checked.
+func splitValidObject(data []byte) (jsonObject, bool) {
+	if len(data) < 2 || data[0] != '{' {
 		return jsonObject{}, false
 	}
 	// NB: from here on data is one valid JSON object, so each index below

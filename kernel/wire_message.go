@@ -19,6 +19,11 @@ type wireReader struct {
 }
 
 func newReader(body json.RawMessage, lim *WireLimits) (*wireReader, error) {
+	if lim.validJSON {
+		if obj, ok := splitValidObject(trimSpace(body)); ok {
+			return &wireReader{obj: obj, lim: lim}, nil
+		}
+	}
 	obj, err := parseObject(body)
 	if err != nil {
 		return nil, err

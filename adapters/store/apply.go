@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +27,8 @@ func (s *Store) Apply(writes []kernel.Write) error {
 	}
 	var refused error // an error of the checks, already explained
 	err := s.update(func(tx *bolt.Tx) error {
-		a := applier{tx: tx, entries: tx.Bucket(bucketEntries), path: s.path, added: map[entry.ID]bool{}}
+		entries := tx.Bucket(bucketEntries)
+		a := applier{tx: tx, entries: entries, seek: entries.Cursor(), path: s.path, added: map[entry.ID]bool{}}
 		for i := range writes {
 			if refused = a.write(&writes[i]); refused != nil {
 				return refused
@@ -66,10 +69,30 @@ func writeFailure(err error) string {
 type applier struct {
 	tx      *bolt.Tx
 	entries *bolt.Bucket
-	path    string
+	// seek answers whether an entry is stored: one cursor for the whole
+	// transaction, as each Bucket.Get makes a cursor and grows its stack.
+	seek *bolt.Cursor
+	path string
 	// added holds the entries stored by this transaction: most parents are
 	// among them, and a map lookup is cheaper than a B-tree search.
 	added map[entry.ID]bool
+	// slab holds the keys and records of this transaction's puts, which
+	// bbolt keeps until the commit: a few allocations per batch instead of
+	// three per entry.
+	slab []byte
+}
+
+// slabBytes is the size of a slab chunk.
+const slabBytes = 64 << 10
+
+// carve returns an empty slice with room for n bytes, cut from the slab.
+func (a *applier) carve(n int) []byte {
+	if cap(a.slab)-len(a.slab) < n {
+		a.slab = make([]byte, 0, max(slabBytes, n))
+	}
+	start := len(a.slab)
+	a.slab = a.slab[:start+n]
+	return a.slab[start : start : start+n]
 }
 
 // treeAppend is a tree's order bucket open for appending, and its count.
@@ -97,12 +120,12 @@ func (a *applier) write(w *kernel.Write) error {
 		if err != nil {
 			return fail(ErrRefused, err, fmt.Sprintf("store: persist entry %s of tree %s: %v", b.ID, w.Tree, err))
 		}
-		key := b.ID.Bytes()
-		if a.entries.Get(key) != nil {
+		key := append(a.carve(len(b.ID.Binary())), b.ID.Binary()...)
+		if a.stored(key) {
 			continue
 		}
 		for _, p := range e.Tree.Parents {
-			if !a.added[p] && a.entries.Get(p.Bytes()) == nil {
+			if !a.added[p] && !a.stored(p.Bytes()) {
 				return fail(ErrRefused, nil, fmt.Sprintf("store: persist entry %s: parent %s is not stored", b.ID, p))
 			}
 		}
@@ -124,6 +147,14 @@ func (a *applier) write(w *kernel.Write) error {
 	return nil
 }
 
+// stored reports whether the entries bucket holds key: Get's answer for a
+// bucket of values only. Seek starts from the root each time, so the
+// transaction's own puts are seen.
+func (a *applier) stored(key []byte) bool {
+	k, _ := a.seek.Seek(key)
+	return bytes.Equal(k, key)
+}
+
 // put stores one new entry and appends it to t's order.
 func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, e *entry.Entry) error {
 	// NB: bbolt keeps key and value until the commit; Data is read-only
@@ -131,7 +162,8 @@ func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, e *entry.Entry)
 	if err := a.entries.Put(key, b.Data); err != nil {
 		return err
 	}
-	if err := t.order.Put(u64(t.count), encodeRecord(b.ID, e.Tree.Parents)); err != nil {
+	seq := binary.BigEndian.AppendUint64(a.carve(8), t.count)
+	if err := t.order.Put(seq, appendRecord(a.carve(recordSize(b.ID, e.Tree.Parents)), b.ID, e.Tree.Parents)); err != nil {
 		return err
 	}
 	if ie := kernel.IndexedOf(b.ID, e); ie.Settings != nil {
@@ -154,8 +186,8 @@ func (a *applier) put(t *treeAppend, key []byte, b *kernel.Blob, e *entry.Entry)
 // of its bytes (the kernel checks the same on ingest), and it belongs to
 // tree. It returns the decoded entry, decoding Data if b carries none.
 func checkBlob(tree entry.ID, b *kernel.Blob) (*entry.Entry, error) {
-	if got := entry.IDOf(b.Data); got != b.ID {
-		return nil, fmt.Errorf("its data hashes to %s", got)
+	if !b.ID.IsIDOf(b.Data) {
+		return nil, fmt.Errorf("its data hashes to %s", entry.IDOf(b.Data))
 	}
 	e := b.Entry
 	if e == nil {

@@ -49,14 +49,18 @@ func readU64(b []byte) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
-// encodeRecord returns an order record: id and its parents, each a uvarint
-// length and the binary CID.
-func encodeRecord(id entry.ID, parents []entry.ID) []byte {
-	size := 0
+// recordSize bounds the length of an order record.
+func recordSize(id entry.ID, parents []entry.ID) int {
+	size := len(id.Binary()) + binary.MaxVarintLen16
 	for _, p := range parents {
-		size += len(p.Bytes()) + binary.MaxVarintLen16
+		size += len(p.Binary()) + binary.MaxVarintLen16
 	}
-	out := make([]byte, 0, len(id.Bytes())+binary.MaxVarintLen16+size)
+	return size
+}
+
+// appendRecord appends an order record to out: id and its parents, each a
+// uvarint length and the binary CID.
+func appendRecord(out []byte, id entry.ID, parents []entry.ID) []byte {
 	out = appendID(out, id)
 	for _, p := range parents {
 		out = appendID(out, p)
@@ -65,7 +69,7 @@ func encodeRecord(id entry.ID, parents []entry.ID) []byte {
 }
 
 func appendID(out []byte, id entry.ID) []byte {
-	b := id.Bytes()
+	b := id.Binary()
 	out = binary.AppendUvarint(out, uint64(len(b)))
 	return append(out, b...)
 }

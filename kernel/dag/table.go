@@ -1,7 +1,6 @@
 package dag
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 
@@ -19,38 +18,45 @@ import (
 // key is an ID prepared for the table.
 type key struct {
 	id   entry.ID
-	b    []byte // the binary CID
+	b    string // the binary CID (entry.ID.Binary: no copy per lookup)
 	std  bool   // a standard ID: its digest is b[4:]
 	hash uint64
 }
 
 func (d *DAG) keyOf(id entry.ID) key {
-	b := id.Bytes()
+	b := id.Binary()
 	k := key{id: id, b: b, std: isStandard(b)}
 	k.hash = d.hashBytes(b, k.std)
 	return k
 }
 
-func isStandard(b []byte) bool {
-	return len(b) == len(stdPrefix)+digestBytes && [4]byte(b[:4]) == stdPrefix
+func isStandard(b string) bool {
+	return len(b) == len(stdPrefix)+digestBytes && b[:4] == string(stdPrefix[:])
 }
 
 // hashBytes hashes a binary CID. A standard ID's digest is uniformly random,
 // so its first 8 bytes are the hash (mixed with the seed when there is one).
 // Any other CID goes through FNV-1a and a finaliser.
-func (d *DAG) hashBytes(b []byte, std bool) uint64 {
+func (d *DAG) hashBytes(b string, std bool) uint64 {
 	if std {
-		h := binary.LittleEndian.Uint64(b[len(stdPrefix):])
+		h := leUint64(b[len(stdPrefix):])
 		if d.seed != 0 {
 			h = mix64(h ^ d.seed)
 		}
 		return h
 	}
 	h := uint64(14695981039346656037)
-	for _, c := range b {
-		h = (h ^ uint64(c)) * 1099511628211
+	for i := 0; i < len(b); i++ {
+		h = (h ^ uint64(b[i])) * 1099511628211
 	}
 	return mix64(h ^ d.seed)
+}
+
+// leUint64 is binary.LittleEndian.Uint64 of the first 8 bytes of s.
+func leUint64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 // mix64 is the splitmix64 finaliser: a bijection that spreads every input
@@ -67,7 +73,7 @@ func mix64(x uint64) uint64 {
 func (d *DAG) nodeHash(n Node) uint64 {
 	if len(d.other) > 0 {
 		if id, ok := d.other[n]; ok {
-			return d.hashBytes(id.Bytes(), false)
+			return d.hashBytes(id.Binary(), false)
 		}
 	}
 	h := binary.LittleEndian.Uint64(d.digest(n))
@@ -83,7 +89,7 @@ func (d *DAG) matches(n Node, k key) bool {
 		id, ok := d.other[n]
 		return ok && id == k.id
 	}
-	if !bytes.Equal(d.digest(n), k.b[len(stdPrefix):]) {
+	if string(d.digest(n)) != k.b[len(stdPrefix):] {
 		return false
 	}
 	// NB: a non-standard node keeps zeros in the arena, which a standard

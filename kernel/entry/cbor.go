@@ -54,9 +54,10 @@ func mustDecMode(o cbor.DecOptions) cbor.DecMode {
 var errSchema = malformed("CBOR does not match the entry schema")
 
 // EncodeCBOR returns the canonical DAG-CBOR encoding of e, the bytes its ID
-// hashes. It does not validate e; the Builder and decoders do.
+// hashes. It does not validate e; the Builder and decoders do. The error is
+// always nil (appendEntry cannot fail); it stays for the callers.
 func EncodeCBOR(e *Entry) ([]byte, error) {
-	return encMode.Marshal(e)
+	return appendEntry(make([]byte, 0, encodedSizeHint(e)), e, true), nil
 }
 
 // Encode returns e's canonical encoding and its ID.
@@ -84,6 +85,29 @@ func (lim Limits) DecodeCBOR(data []byte) (*Entry, ID, error) {
 	if len(data) > lim.EntryBytesMax {
 		return nil, ID{}, fmt.Errorf("%w: entry of %d bytes, limit %d", ErrTooLarge, len(data), lim.EntryBytesMax)
 	}
+	// NB: an entry the fast decoder reads, that is valid and re-encodes to
+	// data, is one the path below accepts as the same entry; anything else
+	// takes that path, for its answer and its error.
+	if e, ok := lim.decodeFast(data); ok {
+		return e, IDOf(data), nil
+	}
+	return lim.decodeReflect(data)
+}
+
+// decodeFast returns the fast decoder's entry if it is valid and
+// re-encodes to data, and ok false for anything else.
+func (lim Limits) decodeFast(data []byte) (*Entry, bool) {
+	e, ok := decodeFast(data)
+	var room [1024]byte // NB: the re-encoding stays on the stack when it fits
+	if !ok || e.Validate(lim) != nil || !bytes.Equal(appendEntry(room[:0], e, true), data) {
+		return nil, false
+	}
+	return e, true
+}
+
+// decodeReflect is DecodeCBOR through the reflective decoder, which names
+// the cause of any refusal.
+func (lim Limits) decodeReflect(data []byte) (*Entry, ID, error) {
 	if err := checkCanonical(data); err != nil {
 		return nil, ID{}, err
 	}
@@ -97,11 +121,7 @@ func (lim Limits) DecodeCBOR(data []byte) (*Entry, ID, error) {
 	if err := e.Validate(lim); err != nil {
 		return nil, ID{}, err
 	}
-	again, err := EncodeCBOR(e)
-	if err != nil {
-		return nil, ID{}, fmt.Errorf("%w: re-encode: %v", errSchema, err)
-	}
-	if !bytes.Equal(again, data) {
+	if again := appendEntry(make([]byte, 0, len(data)), e, true); !bytes.Equal(again, data) {
 		// NB: structure was canonical, so the difference is an explicit
 		// default (_v 0, h 0, is_global false, an empty name) that the
 		// reference's encoder never writes.

@@ -170,7 +170,7 @@ func (e *Entry) Validate(lim Limits) error {
 	if e.Version != 0 {
 		return fmt.Errorf("%w: _v=%d", ErrUnsupportedVersion, e.Version)
 	}
-	if err := checkParents("tree.parents", e.Tree.Parents, lim); err != nil {
+	if err := checkParents(func() string { return "tree.parents" }, e.Tree.Parents, lim); err != nil {
 		return err
 	}
 	if len(e.Stores) > lim.StoresMax {
@@ -185,7 +185,7 @@ func (e *Entry) Validate(lim Limits) error {
 		if len(s.Name) > lim.NameBytesMax {
 			return fmt.Errorf("%w: store name of %d bytes, limit %d", ErrTooLarge, len(s.Name), lim.NameBytesMax)
 		}
-		if err := checkParents("subtrees["+s.Name+"].parents", s.Parents, lim); err != nil {
+		if err := checkParents(func() string { return "subtrees[" + s.Name + "].parents" }, s.Parents, lim); err != nil {
 			return err
 		}
 		hasRootStore = hasRootStore || s.Name == StoreRoot
@@ -199,13 +199,16 @@ func (e *Entry) Validate(lim Limits) error {
 	return e.Sig.validate(lim)
 }
 
-func checkParents(field string, ids []ID, lim Limits) error {
+// checkParents checks one parent list; field names it in an error, and is
+// called only then (building the name for every store of every entry was
+// an allocation each).
+func checkParents(field func() string, ids []ID, lim Limits) error {
 	if len(ids) > lim.ParentsMax {
-		return fmt.Errorf("%w: %s has %d IDs, limit %d", ErrTooLarge, field, len(ids), lim.ParentsMax)
+		return fmt.Errorf("%w: %s has %d IDs, limit %d", ErrTooLarge, field(), len(ids), lim.ParentsMax)
 	}
 	for _, id := range ids {
 		if id.IsZero() {
-			return fmt.Errorf("%w: in %s", ErrEmptyParentID, field)
+			return fmt.Errorf("%w: in %s", ErrEmptyParentID, field())
 		}
 	}
 	return nil

@@ -41,6 +41,16 @@ func IDOf(data []byte) ID {
 	return ID{cid: string(b[:])}
 }
 
+// IsIDOf reports whether id is IDOf(data), without making an ID: a check
+// of every entry a store hands back, where the allocation showed.
+func (id ID) IsIDOf(data []byte) bool {
+	if len(id.cid) != 4+digestBytes || id.cid[:4] != string([]byte{cidVersion1, codecDagCBOR, hashBLAKE3, digestBytes}) {
+		return false
+	}
+	sum := blake3.Sum256(data)
+	return id.cid[4:] == string(sum[:])
+}
+
 // IDFromBytes parses a binary CIDv1. It accepts any codec and multihash code,
 // as the reference parses and preserves them, but produces only BLAKE3 ones.
 func IDFromBytes(b []byte) (ID, error) {
@@ -90,6 +100,10 @@ func (id ID) String() string {
 
 // Bytes returns a copy of the binary CID.
 func (id ID) Bytes() []byte { return []byte(id.cid) }
+
+// Binary returns the binary CID as a string: Bytes without the copy, for
+// lookups that only read it.
+func (id ID) Binary() string { return id.cid }
 
 // Compare orders IDs as the reference does (PROTOCOL.md 1.3): the empty ID
 // first, then by (version, codec, hash code, digest length, digest). This is

@@ -10,9 +10,7 @@ import (
 // DAG-CBOR of the entry with sig.sig removed. The key hint stays in, so the
 // signature covers it, and the ID covers the signature (PROTOCOL.md 1.2).
 func SigningBytes(e *Entry) ([]byte, error) {
-	unsigned := *e
-	unsigned.Sig.Sig = ""
-	return EncodeCBOR(&unsigned)
+	return appendEntry(make([]byte, 0, encodedSizeHint(e)), e, false), nil
 }
 
 // Sign signs e in place with key. e must already carry a key hint (set with
@@ -43,7 +41,8 @@ func CheckSigShape(e *Entry) error {
 	case e.Sig.Key.Delegated && !signed:
 		return fmt.Errorf("%w: delegation without signature", ErrMalformedSig)
 	case signed:
-		if _, err := decodeSig(e.Sig.Sig); err != nil {
+		var sig [ed25519.SignatureSize]byte
+		if err := decodeSig(&sig, e.Sig.Sig); err != nil {
 			return err
 		}
 	}
@@ -77,24 +76,37 @@ func VerifySignatureWith(e *Entry, pub PublicKey, verify Verifier) error {
 	if e.Sig.Sig == "" {
 		return fmt.Errorf("%w: entry is unsigned", ErrBadSignature)
 	}
-	sig, _ := decodeSig(e.Sig.Sig)
-	msg, err := SigningBytes(e)
-	if err != nil {
-		return err
-	}
+	var sig [ed25519.SignatureSize]byte
+	_ = decodeSig(&sig, e.Sig.Sig) // checked by CheckSigShape
+	// NB: message and signature share one allocation; a signature array of
+	// its own would escape to the heap through verify.
+	buf := appendEntry(make([]byte, 0, encodedSizeHint(e)+len(sig)), e, false)
+	msg := buf[:len(buf):len(buf)]
+	buf = append(buf, sig[:]...)
 	if verify == nil {
 		verify = PublicKey.Verify
 	}
-	if pub.IsZero() || !verify(pub, msg, sig) {
+	if pub.IsZero() || !verify(pub, msg, buf[len(msg):]) {
 		return ErrBadSignature
 	}
 	return nil
 }
 
-func decodeSig(s string) ([]byte, error) {
-	sig, err := base64.StdEncoding.Strict().DecodeString(s)
-	if err != nil || len(sig) != ed25519.SignatureSize || base64.StdEncoding.EncodeToString(sig) != s {
-		return nil, fmt.Errorf("%w: signature is not padded base64 of 64 bytes", ErrMalformedSig)
+// decodeSig decodes the signature text into sig: padded standard base64 of
+// 64 bytes, in its one canonical form. NB: 88 characters that decode
+// strictly (zero padding bits) to 64 bytes can hold no line break, which
+// the decoder would skip, so they are the canonical text; this is the
+// re-encode comparison it made before, without its two allocations.
+func decodeSig(sig *[ed25519.SignatureSize]byte, s string) error {
+	if len(s) != base64.StdEncoding.EncodedLen(ed25519.SignatureSize) {
+		return fmt.Errorf("%w: signature is not padded base64 of 64 bytes", ErrMalformedSig)
 	}
-	return sig, nil
+	var text [88]byte                       // EncodedLen(64), on the stack: []byte(s) would allocate
+	var buf [ed25519.SignatureSize + 2]byte // DecodedLen(88) is 66
+	n, err := base64.StdEncoding.Strict().Decode(buf[:], text[:copy(text[:], s)])
+	if err != nil || n != ed25519.SignatureSize {
+		return fmt.Errorf("%w: signature is not padded base64 of 64 bytes", ErrMalformedSig)
+	}
+	copy(sig[:], buf[:n])
+	return nil
 }
