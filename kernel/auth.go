@@ -51,20 +51,28 @@ func authFields(msg Message) (domain string, tree entry.ID, ids []entry.ID) {
 
 func requestBytes(domain string, server entry.PublicKey, tree entry.ID, tips []entry.ID, timestampMs uint64, nonce []byte) []byte {
 	sorted := entry.SortIDs(append([]entry.ID(nil), tips...))
-	var out []byte
-	field := func(b []byte) {
-		out = binary.BigEndian.AppendUint64(out, uint64(len(b)))
-		out = append(out, b...)
+	// NB: sized once (a textual ID is at most 64 bytes, a key 52) and
+	// filled in place: requests are signed and checked on every sync.
+	out := make([]byte, 0, 8*(6+len(sorted))+len(domain)+52+64*(1+len(sorted))+8+len(nonce))
+	// field appends a length-prefixed field that appendTo writes.
+	field := func(appendTo func([]byte) []byte) {
+		at := len(out)
+		out = appendTo(append(out, 0, 0, 0, 0, 0, 0, 0, 0))
+		binary.BigEndian.PutUint64(out[at:], uint64(len(out)-at-8))
 	}
-	field([]byte(domain))
-	field([]byte(server.String()))
-	field([]byte(tree.String()))
-	field(binary.BigEndian.AppendUint64(nil, uint64(len(sorted))))
+	raw := func(b []byte) func([]byte) []byte { return func(out []byte) []byte { return append(out, b...) } }
+	u64 := func(v uint64) func([]byte) []byte {
+		return func(out []byte) []byte { return binary.BigEndian.AppendUint64(out, v) }
+	}
+	field(func(out []byte) []byte { return append(out, domain...) })
+	field(server.AppendText)
+	field(tree.AppendText)
+	field(u64(uint64(len(sorted))))
 	for _, tip := range sorted {
-		field([]byte(tip.String()))
+		field(tip.AppendText)
 	}
-	field(binary.BigEndian.AppendUint64(nil, timestampMs))
-	field(nonce)
+	field(u64(timestampMs))
+	field(raw(nonce))
 	return out
 }
 

@@ -28,6 +28,7 @@ func (m *Machine) flushAsked(ref Ref) {
 		}
 		if r.syncing == 0 { // no room for a session now: it is due at once
 			r.pushAt = m.nowTicks
+			m.relationChanged()
 		}
 	}
 	m.flushes = append(m.flushes, f)

@@ -7,6 +7,7 @@ import "fmt"
 // checkInvariants runs the expensive consistency checks after every Step
 // when built with -tags invariants (pebble's internal/invariants).
 func (m *Machine) checkInvariants() {
+	m.checkWakes()
 	for _, id := range sortedIDs(m.trees) {
 		t := m.trees[id]
 		for eid, s := range t.inflight {
@@ -64,6 +65,24 @@ func (m *Machine) checkInvariants() {
 	for _, p := range m.peers {
 		if p.wants < 0 || p.wants > m.cfg.WantsInflightMax+m.cfg.Wire.IDsMax {
 			panic(fmt.Sprintf("kernel: invariant: peer %s has %d wants", p.id, p.wants))
+		}
+	}
+}
+
+// checkWakes: no wake bound may let a tick skip work that is due by then
+// (wake.go). Work already due must be looked at by the next tick.
+func (m *Machine) checkWakes() {
+	for _, k := range []struct {
+		name         string
+		bound, exact wake
+	}{
+		{"requests", m.wakes.requests, m.requestsDue()},
+		{"orphans", m.wakes.orphans, m.orphansDue()},
+		{"relations", m.wakes.relations, m.relationsDue()},
+		{"placing", m.wakes.placing, m.placingDue()},
+	} {
+		if k.bound > max(k.exact, wake(m.nowTicks+1)) {
+			panic(fmt.Sprintf("kernel: invariant: %s wake at tick %d, but work is due at %d (now %d)", k.name, k.bound, k.exact, m.nowTicks))
 		}
 	}
 }

@@ -39,6 +39,8 @@ type Machine struct {
 	// auth, handshakes, entries not verified by a decoder) with expanded
 	// keys: peers and writers sign again and again.
 	keys entry.KeyCache
+	// wakes skip the tick's scans while nothing can be due (wake.go).
+	wakes wakes
 
 	ready Ready
 }
@@ -201,6 +203,7 @@ func (m *Machine) notify(n Notice) { m.ready.Notify = append(m.ready.Notify, n) 
 func (m *Machine) send(to PeerID, version uint32, msg Message, owner outRequest) Seq {
 	s := m.nextSeq()
 	owner.to, owner.sentTick = to, m.nowTicks
+	m.wakes.requests.lower(m.nowTicks + m.cfg.RequestTicksMax)
 	if p := m.peers[to]; p != nil {
 		msg = m.signed(p, msg)
 	}
@@ -222,31 +225,30 @@ func (m *Machine) tick(ev Tick) {
 	m.nowTicks++
 	m.nowMs = ev.NowMs
 	m.expireNonces()
-	// NB: each scan sorts only what is due (dueKeys), so that a tick with
-	// nothing due allocates nothing; what is due goes in key order.
-	requestDue := func(r *outRequest) bool { return m.nowTicks-r.sentTick >= m.cfg.RequestTicksMax }
-	for _, s := range dueKeys(m.outbound, requestDue, cmp.Compare) {
-		if r := m.outbound[s]; r != nil && requestDue(r) {
-			m.failRequest(s, "no reply within RequestTicksMax")
-		}
+	// NB: a scan runs only when its wake bound says something may be due
+	// (wake.go), and sorts only what is (dueKeys): most ticks read no map
+	// and allocate nothing. What is due goes in key order, kinds in this
+	// order.
+	if !m.wakes.requests.asleep(m.nowTicks) {
+		m.expireRequests()
 	}
-	for _, id := range dueKeys(m.trees, (*tree).hasOrphans, entry.ID.Compare) {
-		m.trees[id].expireOrphans(m)
+	if !m.wakes.orphans.asleep(m.nowTicks) {
+		m.expireOrphans()
 	}
-	m.tickRelations()
-	placingDue := func(ss *session) bool {
-		return ss != nil && ss.placingSince != 0 && m.nowTicks-ss.placingSince >= m.cfg.RequestTicksMax
+	if !m.wakes.relations.asleep(m.nowTicks) {
+		m.tickRelations()
 	}
-	for _, sid := range dueKeys(m.sessions, placingDue, cmp.Compare) {
-		if ss := m.sessions[sid]; placingDue(ss) {
-			ss.fail(m, "the peer's tips could not be placed: their history never arrived")
-		}
+	if !m.wakes.placing.asleep(m.nowTicks) {
+		m.expirePlacing()
 	}
 }
 
 // dueKeys returns the keys of mp whose value is due, sorted by compare;
 // nil, without allocating, when none is.
 func dueKeys[K comparable, V any](mp map[K]V, due func(V) bool, compare func(a, b K) int) []K {
+	if len(mp) == 0 {
+		return nil // NB: even an empty map's iteration costs a random start
+	}
 	var out []K
 	for k, v := range mp {
 		if due(v) {

@@ -57,6 +57,7 @@ func (r *relation) record() RelationRecord {
 func (m *Machine) newRelation(key sessionKey) *relation {
 	r := &relation{key: key, retry: timeout{ticksMin: m.cfg.RetryTicksMin, ticksMax: m.cfg.RetryTicksMax}}
 	r.repairAt = m.nextRepair(key.tree)
+	m.relationChanged()
 	return r
 }
 
@@ -90,6 +91,7 @@ func (m *Machine) restoreRelation(rec RelationRecord) error {
 		r.retry.backoff(m.nowTicks, &m.rng)
 	}
 	m.relations[key] = r
+	m.relationChanged()
 	return nil
 }
 
@@ -129,6 +131,7 @@ func (m *Machine) committedLocally(tree entry.ID) {
 		r.commits++
 		if r.pushAt == 0 {
 			r.pushAt = m.nowTicks + m.cfg.PushDelayTicks
+			m.relationChanged()
 		}
 		if !r.dirty {
 			r.dirty = true
@@ -148,9 +151,10 @@ func compareSessionKeys(a, b sessionKey) int {
 // tickRelations starts the background syncs that are due: a coalesced push,
 // a retry, or a repair. One session per relation at a time.
 func (m *Machine) tickRelations() {
-	due := func(r *relation) bool {
-		return r != nil && r.syncing == 0 && (r.pushAt != 0 && m.nowTicks >= r.pushAt || r.retry.fired(m.nowTicks) || m.nowTicks >= r.repairAt)
-	}
+	due := func(r *relation) bool { return r != nil && m.nowTicks >= r.dueAt() }
+	// NB: set again below, after the syncs started here; a return before
+	// that leaves work due, for the next tick.
+	m.relationChanged()
 	for _, key := range dueKeys(m.relations, due, compareSessionKeys) {
 		r := m.relations[key]
 		if !due(r) {
@@ -170,7 +174,12 @@ func (m *Machine) tickRelations() {
 		}
 		m.startBackground(r, push && !retry && !repair)
 	}
+	m.wakes.relations = m.relationsDue()
 }
+
+// relationChanged makes the next tick look at the relations: one may fall
+// due sooner than the bound says.
+func (m *Machine) relationChanged() { m.wakes.relations.lower(m.nowTicks) }
 
 // startBackground runs a session for r; pushOnly skips the pull when the
 // peer's tips are remembered.
@@ -204,6 +213,9 @@ func (m *Machine) sessionDone(ss *session, failure string) {
 	if r == nil {
 		return
 	}
+	// NB: the outcome below may make r due at once (its session no longer
+	// runs) or arm a retry.
+	m.relationChanged()
 	if r.syncing == ss.sid {
 		r.syncing = 0
 	}

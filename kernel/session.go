@@ -26,9 +26,9 @@ type session struct {
 	key       sessionKey
 	refs      []Ref
 	challenge []byte
-	version   uint32 // handshake version tried
-	writes    map[Seq]bool
-	theirTips []entry.ID // nil until an Incremental answer
+	version   uint32       // handshake version tried
+	writes    map[Seq]bool // nil until the session waits for a write
+	theirTips []entry.ID   // nil until an Incremental answer
 	cont      Continuation
 	fetched   bool
 	push      []dag.Node // entries to push, in topological order
@@ -113,7 +113,7 @@ func (m *Machine) startSession(key sessionKey, ref Ref, pushOnly bool, ask *Sync
 		return nil, err
 	}
 	m.nextSID++
-	ss := &session{sid: m.nextSID, key: key, writes: map[Seq]bool{}}
+	ss := &session{sid: m.nextSID, key: key}
 	if ref != 0 {
 		ss.refs = []Ref{ref}
 	}
@@ -240,9 +240,12 @@ func (ss *session) haveSet(m *Machine, t *tree, p *peer, tips []entry.ID) []entr
 	}
 	// A diff answer cut at the limits that brought only entries we held
 	// continues after them if we name them: the next diff leaves them and
-	// their ancestors out (deepest first, within IDsMax).
+	// their ancestors out (deepest first, within IDsMax). NB: only those
+	// stored: an answer that stored nothing may also have brought orphans
+	// or refused entries, and naming one would tell the peer we hold its
+	// ancestors (a false in-sync; large-profile seed 78).
 	for i := len(ss.seen) - 1; i >= 0 && len(have) < m.cfg.Wire.IDsMax; i-- {
-		if id := ss.seen[i]; !isTip[id] && !slices.Contains(have, id) {
+		if id := ss.seen[i]; t.dag.Has(id) && !isTip[id] && !slices.Contains(have, id) {
 			have = append(have, id)
 		}
 	}

@@ -120,6 +120,9 @@ func (ss *session) progressed(blobs []Blob, res ingestResult) bool {
 // waitWrites continues the session once the given writes are done.
 func (ss *session) waitWrites(m *Machine, writes []Seq) {
 	for _, s := range writes {
+		if ss.writes == nil {
+			ss.writes = map[Seq]bool{}
+		}
 		ss.writes[s] = true
 		m.writes[s].sessions = append(m.writes[s].sessions, ss.sid)
 	}
@@ -188,6 +191,7 @@ func (ss *session) place(m *Machine) {
 	}
 	if ss.placingSince == 0 {
 		ss.placingSince = max(m.nowTicks, 1)
+		m.wakes.placing.lower(ss.placingSince + m.cfg.RequestTicksMax)
 	}
 }
 

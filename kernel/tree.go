@@ -296,6 +296,7 @@ func (m *Machine) addOrphan(t *tree, b Blob, from PeerID) error {
 		return fmt.Errorf("%w: OrphansMax %d for tree %s", ErrLimit, m.cfg.OrphansMax, t.root)
 	}
 	t.orphans[b.ID] = &orphan{blob: b, from: from, since: m.nowTicks}
+	m.wakes.orphans.lower(m.nowTicks + m.cfg.OrphanTicksMax)
 	for _, p := range b.Entry.Tree.Parents {
 		if !t.dag.Has(p) {
 			t.waiters[p] = append(t.waiters[p], b.ID)
@@ -391,9 +392,9 @@ func (m *Machine) store(t *tree, blobs []Blob) {
 	m.placed(t)
 }
 
-// expireOrphans drops orphans whose parents did not come in OrphanTicksMax.
 func (t *tree) hasOrphans() bool { return len(t.orphans) > 0 }
 
+// expireOrphans drops orphans whose parents did not come in OrphanTicksMax.
 func (t *tree) expireOrphans(m *Machine) {
 	var old []entry.ID
 	for id, o := range t.orphans {

@@ -501,13 +501,11 @@ func checkSyncAnswer(w *world, n *node, in *inbound, q kernel.SyncTree, answer k
 		return
 	}
 	held := n.ancestors(q.TreeID, in.tips)
-	var known []entry.ID
-	for _, id := range slices.Concat(q.OurTips, q.Have) {
-		if held[id] {
-			known = append(known, id)
-		}
-	}
-	covered := n.ancestors(q.TreeID, known)
+	// NB: everything the asker named, held here or not: checkClaims makes
+	// sure it holds them, so it holds their ancestors too. An entry the
+	// server stored after the request arrived (it answers a parked request
+	// later) may name ancestors the server held before (large seed 78).
+	covered := n.ancestors(q.TreeID, slices.Concat(q.OurTips, q.Have))
 	got := map[entry.ID]bool{}
 	for _, b := range sent {
 		got[b.ID] = true
@@ -577,5 +575,22 @@ func (w *world) checkLinear() {
 			n = w.byID[v.Node]
 		}
 		w.failf(chkApprovalLinear, n, "%v", err)
+	}
+}
+
+// checkClaims: a SyncTree names as held (its tips and have-set) only
+// entries its sender has stored, since the peer leaves out everything
+// below them (invariant 6 from the asker's side).
+func (w *world) checkClaims(n *node, env kernel.Envelope) {
+	q, ok := env.Msg.(kernel.SyncTree)
+	if !ok || env.Reply != 0 || w.opts.Unchecked {
+		return
+	}
+	set := n.acked[q.TreeID]
+	for _, id := range slices.Concat(q.OurTips, q.Have) {
+		if set == nil || !set.has[id] {
+			w.failf(chkDiff, n, "%s names %s as held, but it is not stored", kernel.DescribeMessage(q, w.tr.namer), w.tr.namer(id))
+			return
+		}
 	}
 }

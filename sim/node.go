@@ -285,6 +285,7 @@ func (n *node) drain(s *stepInfo) {
 		s.ready = append(s.ready, rd)
 		for _, env := range rd.Send {
 			n.w.checkConfidential(n, env)
+			n.w.checkClaims(n, env)
 			n.w.recordReply(n, env)
 			n.w.net.send(n, env)
 		}

@@ -119,6 +119,14 @@ type Result struct {
 	reg                                   *registry // the run's entries, for re-checking Ops in tests
 }
 
+// Lighten drops what a campaign does not keep of a finished run: its
+// entries, event logs and operation histories, which a large seed holds
+// tens of megabytes of. A campaign of any length then holds a few hundred
+// bytes per seed.
+func (r *Result) Lighten() {
+	r.Ops, r.Logs, r.ApprovalOps, r.reg = nil, nil, nil, nil
+}
+
 // phase is where a run is: faults on, liveness after the final heal, the
 // quiet window, or done.
 type phase uint8

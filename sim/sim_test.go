@@ -120,6 +120,7 @@ func runCampaign(t *testing.T, base Options, jobs []job) {
 				// regressions() checked every skip list already.
 				opts, _ := jobs[i].options(base)
 				out[i] = runTwice(opts)
+				out[i].res.Lighten()
 				out[i].job = jobs[i]
 			}
 		})

@@ -98,6 +98,14 @@ func (id ID) String() string {
 	return string(multibaseB32) + base32Lower.EncodeToString([]byte(id.cid))
 }
 
+// AppendText appends String's form to b, without String's allocations.
+func (id ID) AppendText(b []byte) []byte {
+	if id.cid == "" {
+		return b
+	}
+	return base32Lower.AppendEncode(append(b, multibaseB32), []byte(id.cid))
+}
+
 // Bytes returns a copy of the binary CID.
 func (id ID) Bytes() []byte { return []byte(id.cid) }
 

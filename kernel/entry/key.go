@@ -108,6 +108,14 @@ func (k PublicKey) String() string {
 	return keyPrefix + base64.StdEncoding.EncodeToString(k[:])
 }
 
+// AppendText appends String's form to b, without String's allocations.
+func (k PublicKey) AppendText(b []byte) []byte {
+	if k.IsZero() {
+		return b
+	}
+	return base64.StdEncoding.AppendEncode(append(b, keyPrefix...), k[:])
+}
+
 // Verify reports whether sig is a valid signature of message by k.
 func (k PublicKey) Verify(message, sig []byte) bool {
 	return !k.IsZero() && len(sig) == ed25519.SignatureSize && ed25519.Verify(k[:], message, sig)
