@@ -39,6 +39,17 @@ type decision struct {
 // privateBp is the chance, in basis points, that a tree is private.
 const privateBp = 4000
 
+// rootOverhead bounds a root entry's encoding without its settings.
+const rootOverhead = 200
+
+func settingsJSON(doc *access.AuthDoc) []byte {
+	data, err := json.Marshal(access.SettingsDoc{Auth: doc})
+	if err != nil {
+		panic(fmt.Sprintf("sim: settings: %v", err))
+	}
+	return data
+}
+
 // privateRoot makes a tree's root: public, or private with grants drawn
 // from the access stream (so that the other streams draw as before).
 func (w *world) privateRoot(entropy uint64, creator *node) kernel.Blob {
@@ -62,9 +73,17 @@ func (w *world) privateRoot(entropy uint64, creator *node) kernel.Blob {
 		acc.readers[n.idx], acc.writers[n.idx] = true, perm.Level >= access.Write
 		doc.Keys[n.key.pub.String()] = access.Grant{Permissions: perm, Status: access.Active}
 	}
-	data, err := json.Marshal(access.SettingsDoc{Auth: &doc})
-	if err != nil {
-		panic(fmt.Sprintf("sim: settings: %v", err))
+	// NB: the root must fit the drawn entry limit (a large swarm's grants
+	// may not: large seed 87); the last nodes' grants go until it does,
+	// and those nodes ask for access like any other without one.
+	budget := w.sw.config(0, creator.key).Wire.Entry.EntryBytesMax - rootOverhead
+	data := settingsJSON(&doc)
+	for i := len(w.nodes) - 1; i >= 0 && len(data) > budget; i-- {
+		if n := w.nodes[i]; n != creator && acc.readers[n.idx] {
+			delete(doc.Keys, n.key.pub.String())
+			acc.readers[n.idx], acc.writers[n.idx] = false, false
+			data = settingsJSON(&doc)
+		}
 	}
 	b := w.reg.rootWith(entropy, data)
 	w.access[b.ID] = acc
