@@ -232,9 +232,13 @@ func (ss *session) haveSet(m *Machine, t *tree, p *peer, tips []entry.ID) []entr
 	// history by. The frontier fills in (not for a resumed stream, which
 	// the peer serves by its cursor alone); it lists the tips first, so
 	// with as many tips as FrontierMax it is asked for more, to reach
-	// samples.
+	// samples. A remembered tip that is one of our tips is not named, but
+	// places our history all the same: the frontier, a walk of the whole
+	// history, is not drawn then (it made every no-op sync cost 0.5 ms at
+	// 100k entries).
+	placed := slices.ContainsFunc(p.remembered[t.root], t.dag.Has)
 	for _, room := range []int{m.cfg.FrontierMax, m.cfg.FrontierMax + len(tips)} {
-		if len(have) == 0 && ss.cont.Resume == nil {
+		if len(have) == 0 && !placed && ss.cont.Resume == nil {
 			add(t.dag.Frontier(room))
 		}
 	}
