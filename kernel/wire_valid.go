@@ -161,16 +161,8 @@ func (p *plainParser) object(depth int) bool {
 		if !p.value(depth) {
 			return false
 		}
-		p.space()
-		switch p.next() {
-		case ',':
-			p.pos++
-			p.space()
-		case '}':
-			p.pos++
-			return true
-		default:
-			return false
+		if more, ok := p.separator('}'); !more {
+			return ok
 		}
 	}
 }
@@ -186,16 +178,24 @@ func (p *plainParser) array(depth int) bool {
 		if !p.value(depth) {
 			return false
 		}
-		p.space()
-		switch p.next() {
-		case ',':
-			p.pos++
-			p.space()
-		case ']':
-			p.pos++
-			return true
-		default:
-			return false
+		if more, ok := p.separator(']'); !more {
+			return ok
 		}
 	}
+}
+
+// separator reads what follows a member or an element: a comma, after
+// which more follow, or the closing bracket; anything else is refused.
+func (p *plainParser) separator(closing byte) (more, ok bool) {
+	p.space()
+	switch p.next() {
+	case ',':
+		p.pos++
+		p.space()
+		return true, true
+	case closing:
+		p.pos++
+		return false, true
+	}
+	return false, false
 }
