@@ -322,14 +322,12 @@ func (m *Machine) grantEntry(t *tree, r *ApprovalRequest) (Blob, error) {
 	if err != nil {
 		return Blob{}, err
 	}
-	if err := entry.Sign(e, m.cfg.DeviceKey); err != nil {
-		return Blob{}, err
-	}
-	raw, id, err := entry.Encode(e)
+	b, err := Seal(e, m.cfg.DeviceKey)
 	if err != nil {
 		return Blob{}, err
 	}
-	return Blob{ID: id, Data: raw, Entry: e, verified: true}, nil
+	b.verified = true // made here: nothing to decode or check on ingest
+	return b, nil
 }
 
 // approvalRecord is the stored form of an ApprovalRequest.

@@ -6,12 +6,12 @@ import (
 	"github.com/eidsync/eidsync/kernel/entry"
 )
 
-// Verifier is an entry.Verifier with a cache of expanded keys
-// (entry.ExpandedKey, at most entry.KeysMax; past it the cache starts
-// over). The zero value is ready; it is safe for concurrent use.
+// Verifier is an entry.Verifier with a cache of expanded keys shared by
+// goroutines (an entry.KeyCache behind a lock; a key is expanded outside
+// it). The zero value is ready; it is safe for concurrent use.
 type Verifier struct {
 	mu   sync.RWMutex
-	keys map[entry.PublicKey]entry.ExpandedKey
+	keys entry.KeyCache
 }
 
 // Verify reports whether sig is a valid signature of message by pub, as
@@ -29,17 +29,14 @@ func (v *Verifier) Func() entry.Verifier { return v.Verify }
 // expanded returns pub's expanded form, expanding it outside the lock.
 func (v *Verifier) expanded(pub entry.PublicKey) entry.ExpandedKey {
 	v.mu.RLock()
-	x, ok := v.keys[pub]
+	x, ok := v.keys.Lookup(pub)
 	v.mu.RUnlock()
 	if ok {
 		return x
 	}
 	x = pub.Expand()
 	v.mu.Lock()
-	if v.keys == nil || len(v.keys) >= entry.KeysMax {
-		v.keys = make(map[entry.PublicKey]entry.ExpandedKey)
-	}
-	v.keys[pub] = x
+	v.keys.Add(x)
 	v.mu.Unlock()
 	return x
 }

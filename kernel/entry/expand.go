@@ -57,15 +57,27 @@ type KeyCache struct{ keys map[PublicKey]ExpandedKey }
 
 // Expanded returns pub's expanded key, expanding it on first use.
 func (c *KeyCache) Expanded(pub PublicKey) ExpandedKey {
-	if x, ok := c.keys[pub]; ok {
+	if x, ok := c.Lookup(pub); ok {
 		return x
 	}
 	x := pub.Expand()
+	c.Add(x)
+	return x
+}
+
+// Lookup returns pub's expanded key if the cache holds it. It changes
+// nothing, so concurrent Lookups are safe while no Add runs.
+func (c *KeyCache) Lookup(pub PublicKey) (ExpandedKey, bool) {
+	x, ok := c.keys[pub]
+	return x, ok
+}
+
+// Add keeps x, starting the cache over once it holds KeysMax keys.
+func (c *KeyCache) Add(x ExpandedKey) {
 	if c.keys == nil || len(c.keys) >= KeysMax {
 		c.keys = make(map[PublicKey]ExpandedKey)
 	}
-	c.keys[pub] = x
-	return x
+	c.keys[x.pub] = x
 }
 
 // Verify is a Verifier: it reports whether sig is a valid signature of
