@@ -530,8 +530,8 @@ func (n *node) decodeRequest(data []byte) (kernel.Message, uint32, error) {
 	lim.DeferSignatures = true
 	msg, version, err := kernel.DecodeRequest(data, lim)
 	if err == nil {
-		kernel.VerifySignaturesWith(msg, inOrder, n.keys.Verify)
-		kernel.CheckRequestAuth(msg, n.key.pub, n.keys.Verify)
+		kernel.VerifySignaturesWith(msg, inOrder, n.w.sigs.Verify)
+		kernel.CheckRequestAuth(msg, n.key.pub, n.w.sigs.Verify)
 	}
 	return msg, version, err
 }
@@ -541,8 +541,8 @@ func (n *node) decodeResponse(req kernel.Message, data []byte) (kernel.Message, 
 	lim.DeferSignatures = true
 	msg, err := kernel.DecodeResponse(data, lim)
 	if err == nil {
-		kernel.VerifySignaturesWith(msg, inOrder, n.keys.Verify)
-		msg = kernel.CheckReply(req, msg, n.keys.Verify)
+		kernel.VerifySignaturesWith(msg, inOrder, n.w.sigs.Verify)
+		msg = kernel.CheckReply(req, msg, n.w.sigs.Verify)
 	}
 	return msg, err
 }

@@ -33,9 +33,6 @@ type node struct {
 	cfg   kernel.Config
 	disk  *disk
 	clock clock
-	// keys checks the signatures of entries that arrive, as a transport's
-	// verifier does, before the machine sees them (decode in net.go).
-	keys entry.KeyCache
 
 	// acked holds, per tree, the entries the current machine was told are
 	// stored: its restored state plus every Persisted since. The kernel's

@@ -176,7 +176,9 @@ type world struct {
 	requests             int
 	faultsOff            bool
 	rogue                entry.PrivateKey
-	tape                 *tapeRun // nil in a live run
+	// sigs checks signatures for every node's transport (sigmemo.go).
+	sigs sigMemo
+	tape *tapeRun // nil in a live run
 }
 
 // Run runs one seed. It never panics: a panic in the kernel or in the

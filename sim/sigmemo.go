@@ -1,0 +1,45 @@
+package sim
+
+import "github.com/eidsync/eidsync/kernel/entry"
+
+// sigMemo is the simulated transports' signature verifier, shared by every
+// node of a run. An Ed25519 check is a pure function of (key, message,
+// signature), so the first node to check a triple computes the answer (with
+// an entry.KeyCache: crypto/ed25519's verdicts, exactly) and every later
+// check of the same bytes, on any node, reads it back. The kernel is not
+// involved: it still gets the precheck marks (kernel.VerifySignaturesWith,
+// CheckRequestAuth, CheckReply) that a real transport would give it.
+//
+// Why shared: an entry reaches every node of a run, often several times
+// (duplicates, replays, re-sent bootstraps), and a large seed spent about a
+// fifth of its CPU verifying the same entry signatures again on each node.
+// The key is the exact bytes, never a digest of them, so that no collision
+// can pass a signature that crypto/ed25519 would refuse.
+type sigMemo struct {
+	keys    entry.KeyCache
+	answers map[string]bool
+	buf     []byte
+	// Checks and Hits count Verify calls and those answered from memory.
+	checks, hits int
+}
+
+// sigMemoMax bounds the remembered answers; past it the memo starts over,
+// which costs time, never a different answer.
+const sigMemoMax = 1 << 15
+
+// Verify is an entry.Verifier.
+func (s *sigMemo) Verify(pub entry.PublicKey, message, sig []byte) bool {
+	s.checks++
+	s.buf = append(append(append(s.buf[:0], pub[:]...), byte(len(sig))), sig...)
+	s.buf = append(s.buf, message...)
+	if ok, seen := s.answers[string(s.buf)]; seen {
+		s.hits++
+		return ok
+	}
+	ok := s.keys.Verify(pub, message, sig)
+	if s.answers == nil || len(s.answers) >= sigMemoMax {
+		s.answers = make(map[string]bool)
+	}
+	s.answers[string(s.buf)] = ok
+	return ok
+}
