@@ -2,6 +2,7 @@ package kernel
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/eidsync/eidsync/kernel/entry"
@@ -18,95 +19,158 @@ func (n Namer) id(id entry.ID) string {
 	return n(id)
 }
 
-func (n Namer) ids(ids []entry.ID) string {
-	parts := make([]string, len(ids))
-	for i, id := range ids {
-		parts[i] = n.id(id)
+// The Describe functions build their lines by appending to one buffer:
+// the simulator renders every Ready batch of every run to hash it, and
+// fmt's reflection was most of that cost. The output is what the goldens
+// pin, byte for byte.
+
+func (n Namer) appendID(b []byte, id entry.ID) []byte {
+	if n == nil {
+		return append(b, id.String()...)
 	}
-	return "[" + strings.Join(parts, " ") + "]"
+	return append(b, n(id)...)
 }
 
-func (n Namer) blobs(bs []Blob) string {
-	parts := make([]string, len(bs))
-	for i, b := range bs {
-		parts[i] = n.id(b.ID)
+func (n Namer) appendIDs(b []byte, ids []entry.ID) []byte {
+	b = append(b, '[')
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = n.appendID(b, id)
 	}
-	return "[" + strings.Join(parts, " ") + "]"
+	return append(b, ']')
 }
+
+func (n Namer) appendBlobs(b []byte, bs []Blob) []byte {
+	b = append(b, '[')
+	for i, bl := range bs {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = n.appendID(b, bl.ID)
+	}
+	return append(b, ']')
+}
+
+func (n Namer) ids(ids []entry.ID) string { return string(n.appendIDs(nil, ids)) }
+
+func appendUint(b []byte, v uint64) []byte { return strconv.AppendUint(b, v, 10) }
 
 // DescribeMessage renders a message on one line, for traces and goldens.
 func DescribeMessage(msg Message, n Namer) string {
-	switch m := msg.(type) {
-	case Handshake:
-		return fmt.Sprintf("Handshake[v%d]", m.ProtocolVersion)
-	case HandshakeResponse:
-		return fmt.Sprintf("HandshakeResponse[v%d]", m.ProtocolVersion)
-	case SyncTree:
-		s := fmt.Sprintf("SyncTree[%s tips=%s", n.id(m.TreeID), n.ids(m.OurTips))
-		if len(m.Have) > 0 {
-			s += " have=" + n.ids(m.Have)
-		}
-		if m.Resume != nil {
-			s += fmt.Sprintf(" resume=%d", *m.Resume)
-		}
-		return s + "]"
-	case BootstrapResponse:
-		return fmt.Sprintf("Bootstrap[%s root=%s entries=%s%s]", n.id(m.TreeID), n.id(m.RootEntry.ID), n.blobs(m.AllEntries), describeCont(m.Continuation))
-	case IncrementalResponse:
-		return fmt.Sprintf("Incremental[%s tips=%s entries=%s%s]", n.id(m.TreeID), n.ids(m.TheirTips), n.blobs(m.MissingEntries), describeCont(m.Continuation))
-	case SendEntries:
-		if m.Auth != nil {
-			return fmt.Sprintf("PushEntries[%s %s signed]", n.id(m.TreeID), n.blobs(m.Entries))
-		}
-		return "SendEntries" + n.blobs(m.Entries)
-	case GetEntries:
-		if m.Auth != nil {
-			return fmt.Sprintf("GetEntries[%s %s signed]", n.id(m.TreeID), n.ids(m.IDs))
-		}
-		return fmt.Sprintf("GetEntries[%s %s]", n.id(m.TreeID), n.ids(m.IDs))
-	case EntriesResponse:
-		return fmt.Sprintf("Entries[%s %s missing=%s]", n.id(m.TreeID), n.blobs(m.Entries), n.ids(m.Missing))
-	case BootstrapPending:
-		return fmt.Sprintf("BootstrapPending[%s]", m.RequestID)
-	case Ack:
-		return "Ack"
-	case Count:
-		return fmt.Sprintf("Count[%d]", m.N)
-	case ErrorResponse:
-		return fmt.Sprintf("Error[%q]", m.Message)
-	}
-	return fmt.Sprintf("%T", msg)
+	return string(AppendMessage(nil, msg, n))
 }
 
-func describeCont(c Continuation) string {
-	s := ""
+// AppendMessage appends DescribeMessage's text to b.
+func AppendMessage(b []byte, msg Message, n Namer) []byte {
+	switch m := msg.(type) {
+	case Handshake:
+		b = appendUint(append(b, "Handshake[v"...), uint64(m.ProtocolVersion))
+		return append(b, ']')
+	case HandshakeResponse:
+		b = appendUint(append(b, "HandshakeResponse[v"...), uint64(m.ProtocolVersion))
+		return append(b, ']')
+	case SyncTree:
+		b = n.appendID(append(b, "SyncTree["...), m.TreeID)
+		b = n.appendIDs(append(b, " tips="...), m.OurTips)
+		if len(m.Have) > 0 {
+			b = n.appendIDs(append(b, " have="...), m.Have)
+		}
+		if m.Resume != nil {
+			b = appendUint(append(b, " resume="...), *m.Resume)
+		}
+		return append(b, ']')
+	case BootstrapResponse:
+		b = n.appendID(append(b, "Bootstrap["...), m.TreeID)
+		b = n.appendID(append(b, " root="...), m.RootEntry.ID)
+		b = n.appendBlobs(append(b, " entries="...), m.AllEntries)
+		return append(appendCont(b, m.Continuation), ']')
+	case IncrementalResponse:
+		b = n.appendID(append(b, "Incremental["...), m.TreeID)
+		b = n.appendIDs(append(b, " tips="...), m.TheirTips)
+		b = n.appendBlobs(append(b, " entries="...), m.MissingEntries)
+		return append(appendCont(b, m.Continuation), ']')
+	case SendEntries:
+		if m.Auth != nil {
+			b = n.appendID(append(b, "PushEntries["...), m.TreeID)
+			b = n.appendBlobs(append(b, ' '), m.Entries)
+			return append(b, " signed]"...)
+		}
+		return n.appendBlobs(append(b, "SendEntries"...), m.Entries)
+	case GetEntries:
+		b = n.appendID(append(b, "GetEntries["...), m.TreeID)
+		b = n.appendIDs(append(b, ' '), m.IDs)
+		if m.Auth != nil {
+			b = append(b, " signed"...)
+		}
+		return append(b, ']')
+	case EntriesResponse:
+		b = n.appendID(append(b, "Entries["...), m.TreeID)
+		b = n.appendBlobs(append(b, ' '), m.Entries)
+		b = n.appendIDs(append(b, " missing="...), m.Missing)
+		return append(b, ']')
+	case BootstrapPending:
+		return append(append(append(b, "BootstrapPending["...), m.RequestID...), ']')
+	case Ack:
+		return append(b, "Ack"...)
+	case Count:
+		return append(appendUint(append(b, "Count["...), m.N), ']')
+	case ErrorResponse:
+		return append(strconv.AppendQuote(append(b, "Error["...), m.Message), ']')
+	}
+	return fmt.Appendf(b, "%T", msg)
+}
+
+func appendCont(b []byte, c Continuation) []byte {
 	if c.More {
-		s += " more"
+		b = append(b, " more"...)
 	}
 	if c.Resume != nil {
-		s += fmt.Sprintf(" resume=%d", *c.Resume)
+		b = appendUint(append(b, " resume="...), *c.Resume)
 	}
-	return s
+	return b
 }
 
 // DescribeEnvelope renders one Send effect of machine self.
 func DescribeEnvelope(self PeerID, e Envelope, n Namer) string {
+	return string(appendEnvelope(nil, self, e, n))
+}
+
+func appendEnvelope(b []byte, self PeerID, e Envelope, n Namer) []byte {
 	if e.Reply != 0 {
-		return fmt.Sprintf("Reply %s->%s req=%d %s", self, e.To, e.Reply, DescribeMessage(e.Msg, n))
+		b = append(append(append(append(b, "Reply "...), self...), "->"...), e.To...)
+		b = appendUint(append(b, " req="...), uint64(e.Reply))
+	} else {
+		b = append(append(append(append(b, "Send "...), self...), "->"...), e.To...)
+		b = appendUint(append(b, " seq="...), uint64(e.Seq))
 	}
-	return fmt.Sprintf("Send %s->%s seq=%d %s", self, e.To, e.Seq, DescribeMessage(e.Msg, n))
+	return AppendMessage(append(b, ' '), e.Msg, n)
 }
 
 // DescribeReady renders a Ready batch of machine self, one effect a line.
 func DescribeReady(self PeerID, r Ready, n Namer) string {
-	var b strings.Builder
+	return string(AppendReady(nil, self, r, n))
+}
+
+// AppendReady appends DescribeReady's text to b.
+func AppendReady(b []byte, self PeerID, r Ready, n Namer) []byte {
 	for _, e := range r.Send {
-		fmt.Fprintln(&b, DescribeEnvelope(self, e, n))
+		b = append(appendEnvelope(b, self, e, n), '\n')
+	}
+	persist := func(b []byte, seq Seq) []byte {
+		b = append(append(append(b, "Persist "...), self...), " seq="...)
+		return append(appendUint(b, uint64(seq)), ' ')
 	}
 	for _, w := range r.Persist {
 		if len(w.Relations) > 0 {
 			for _, rec := range w.Relations {
-				fmt.Fprintf(&b, "Persist %s seq=%d relation %s %s dirty=%t attempts=%d gave-up=%t\n", self, w.Seq, rec.Peer, n.id(rec.Tree), rec.Dirty, rec.Attempts, rec.GaveUp)
+				b = append(append(append(persist(b, w.Seq), "relation "...), rec.Peer...), ' ')
+				b = n.appendID(b, rec.Tree)
+				b = strconv.AppendBool(append(b, " dirty="...), rec.Dirty)
+				b = strconv.AppendInt(append(b, " attempts="...), int64(rec.Attempts), 10)
+				b = strconv.AppendBool(append(b, " gave-up="...), rec.GaveUp)
+				b = append(b, '\n')
 			}
 			continue
 		}
@@ -116,7 +180,7 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 				if a.Status == 0 {
 					status = "deleted"
 				}
-				fmt.Fprintf(&b, "Persist %s seq=%d approval %s %s\n", self, w.Seq, a.ID, status)
+				b = fmt.Appendf(persist(b, w.Seq), "approval %s %s\n", a.ID, status)
 			}
 			continue
 		}
@@ -126,47 +190,57 @@ func DescribeReady(self PeerID, r Ready, n Namer) string {
 				if !f.Key.IsZero() {
 					who = shortKey(f.Key)
 				}
-				fmt.Fprintf(&b, "Persist %s seq=%d nonce-floor %s=%d\n", self, w.Seq, who, f.Ms)
+				b = fmt.Appendf(persist(b, w.Seq), "nonce-floor %s=%d\n", who, f.Ms)
 			}
 			continue
 		}
-		fmt.Fprintf(&b, "Persist %s seq=%d %s %s\n", self, w.Seq, n.id(w.Tree), n.blobs(w.Blobs))
+		b = n.appendID(persist(b, w.Seq), w.Tree)
+		b = append(n.appendBlobs(append(b, ' '), w.Blobs), '\n')
 	}
 	for _, rd := range r.Load {
-		fmt.Fprintf(&b, "Load %s seq=%d %s %s\n", self, rd.Seq, n.id(rd.Tree), n.ids(rd.IDs))
+		b = append(append(append(b, "Load "...), self...), " seq="...)
+		b = n.appendID(append(appendUint(b, uint64(rd.Seq)), ' '), rd.Tree)
+		b = append(n.appendIDs(append(b, ' '), rd.IDs), '\n')
 	}
 	for _, no := range r.Notify {
-		fmt.Fprintln(&b, DescribeNotice(self, no, n))
+		b = append(appendNotice(b, self, no, n), '\n')
 	}
-	return b.String()
+	return b
 }
 
 // DescribeNotice renders one notice.
 func DescribeNotice(self PeerID, no Notice, n Namer) string {
-	s := fmt.Sprintf("Notify %s %s", self, no.Kind)
+	return string(appendNotice(nil, self, no, n))
+}
+
+func appendNotice(b []byte, self PeerID, no Notice, n Namer) []byte {
+	b = append(append(append(append(b, "Notify "...), self...), ' '), no.Kind.String()...)
 	if no.Ref != 0 {
-		s += fmt.Sprintf(" ref=%d", no.Ref)
+		b = appendUint(append(b, " ref="...), uint64(no.Ref))
 	}
 	if no.Peer != "" {
-		s += " peer=" + string(no.Peer)
+		b = append(append(b, " peer="...), no.Peer...)
 	}
 	if !no.Tree.IsZero() {
-		s += " tree=" + n.id(no.Tree)
+		b = n.appendID(append(b, " tree="...), no.Tree)
 	}
 	if !no.ID.IsZero() {
-		s += " id=" + n.id(no.ID)
+		b = n.appendID(append(b, " id="...), no.ID)
 	}
 	if no.Kind == NoticeSyncDone || no.Kind == NoticeSyncFailed {
 		st := no.Stats
-		s += fmt.Sprintf(" requests=%d pulled=%d pushed=%d redundant=%d", st.Requests, st.Pulled, st.Pushed, st.Redundant)
+		b = strconv.AppendInt(append(b, " requests="...), int64(st.Requests), 10)
+		b = strconv.AppendInt(append(b, " pulled="...), int64(st.Pulled), 10)
+		b = strconv.AppendInt(append(b, " pushed="...), int64(st.Pushed), 10)
+		b = strconv.AppendInt(append(b, " redundant="...), int64(st.Redundant), 10)
 	}
 	if no.Pending != "" {
-		s += " pending=" + no.Pending
+		b = append(append(b, " pending="...), no.Pending...)
 	}
 	if no.Err != "" {
-		s += fmt.Sprintf(" err=%q", no.Err)
+		b = strconv.AppendQuote(append(b, " err="...), no.Err)
 	}
-	return s
+	return b
 }
 
 // DescribeStatus renders a Status, one tree or peer a line.

@@ -274,8 +274,7 @@ func (n *node) feed(ev kernel.Event, o origin) error {
 func (n *node) drain(s *stepInfo) {
 	for n.m.HasReady() {
 		rd := n.m.Ready()
-		text := kernel.DescribeReady(n.id, rd, n.w.tr.namer)
-		n.w.tr.text(text)
+		text := n.w.tr.ready(n.id, rd)
 		if n.log != nil {
 			n.log.out(text)
 		}

@@ -42,10 +42,10 @@ func mix(h uint64, b []byte) uint64 {
 	return h
 }
 
-func (l *EventLog) out(text string) {
+func (l *EventLog) out(text []byte) {
 	last := len(l.outs) - 1
 	l.drained[last] = true
-	l.outs[last] = mix(l.outs[last], []byte(text))
+	l.outs[last] = mix(l.outs[last], text)
 }
 
 func (l *EventLog) outBytes(data []byte) {
@@ -61,6 +61,7 @@ func (l *EventLog) Replay() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	var text []byte
 	for i, ev := range l.Events {
 		msg := ""
 		if err := m.Step(ev); err != nil {
@@ -75,7 +76,8 @@ func (l *EventLog) Replay() (int, error) {
 		h := uint64(fnvOffset)
 		for m.HasReady() {
 			rd := m.Ready()
-			h = mix(h, []byte(kernel.DescribeReady(l.Node, rd, l.namer)))
+			text = kernel.AppendReady(text[:0], l.Node, rd, l.namer)
+			h = mix(h, text)
 			for _, env := range rd.Send {
 				if data, err := kernel.EncodeMessage(env.Version, env.Msg); err == nil {
 					h = mix(h, data)

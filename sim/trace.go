@@ -26,6 +26,7 @@ type tracer struct {
 	// only if effects follow, so that the readable trace is not mostly
 	// ticks. The hash covers every line.
 	tick []byte
+	rd   []byte // scratch for ready
 }
 
 func newTracer(out io.Writer) *tracer {
@@ -74,7 +75,7 @@ func (t *tracer) tickLine(self kernel.PeerID, nowMs int64) {
 }
 
 // text hashes and prints preformatted lines (a Ready batch), indented.
-func (t *tracer) text(s string) {
+func (t *tracer) text(s []byte) {
 	t.buf = t.buf[:0]
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -85,6 +86,14 @@ func (t *tracer) text(s string) {
 		}
 	}
 	t.flush()
+}
+
+// ready hashes and prints a Ready batch of machine self, and returns its
+// text (valid until the next call).
+func (t *tracer) ready(self kernel.PeerID, rd kernel.Ready) []byte {
+	t.rd = kernel.AppendReady(t.rd[:0], self, rd, t.namer)
+	t.text(t.rd)
+	return t.rd
 }
 
 // bytes hashes encoded bytes without printing them.
@@ -111,7 +120,7 @@ func (t *tracer) namer(id entry.ID) string {
 
 func (t *tracer) header(w *world) {
 	t.line("seed %d profile %s", w.opts.Seed, w.prof.Name)
-	t.text(w.sw.String())
+	t.text([]byte(w.sw.String()))
 }
 
 // event renders one event given to machine self.
@@ -120,11 +129,17 @@ func (t *tracer) event(self kernel.PeerID, ev kernel.Event) {
 	case kernel.Tick:
 		t.tickLine(self, ev.NowMs)
 	case kernel.Received:
+		// NB: the commonest line, built without fmt.
+		b := strconv.AppendInt(t.buf[:0], t.at, 10)
+		b = append(append(append(append(append(b, "ms "...), self...), " <- "...), ev.From...), ' ')
 		if ev.Req != 0 {
-			t.line("%s <- %s req=%d v%d %s", self, ev.From, ev.Req, ev.Version, kernel.DescribeMessage(ev.Msg, t.namer))
+			b = strconv.AppendUint(append(b, "req="...), uint64(ev.Req), 10)
+			b = strconv.AppendUint(append(b, " v"...), uint64(ev.Version), 10)
 		} else {
-			t.line("%s <- %s reply seq=%d %s", self, ev.From, ev.InReplyTo, kernel.DescribeMessage(ev.Msg, t.namer))
+			b = strconv.AppendUint(append(b, "reply seq="...), uint64(ev.InReplyTo), 10)
 		}
+		t.buf = append(kernel.AppendMessage(append(b, ' '), ev.Msg, t.namer), '\n')
+		t.flush()
 	case kernel.SendFailed:
 		t.line("%s <- SendFailed seq=%d %q", self, ev.Seq, ev.Reason)
 	case kernel.Persisted:

@@ -54,6 +54,11 @@ type DAG struct {
 	slots       []uint32 // open addressing, linear probing: node+1, or 0 when free
 	seed        uint64
 	resolved    []Node // scratch for Add
+	// sorted caches sortedTips while the DAG has not grown (tips change
+	// only in Add): a node asks for its tips at every sync and every
+	// status, and sorting them costs more than the rest of such a call.
+	sorted    []tip
+	sortedLen int
 }
 
 // New returns an empty DAG whose table hashes the digests as they are.
@@ -271,8 +276,12 @@ type tip struct {
 	id entry.ID
 }
 
-// sortedTips returns the tips ordered by their IDs.
+// sortedTips returns the tips ordered by their IDs. The slice is shared:
+// callers must not change it.
 func (d *DAG) sortedTips() []tip {
+	if d.sorted != nil && d.sortedLen == d.Len() {
+		return d.sorted
+	}
 	out := make([]tip, 0, d.tips)
 	for w := d.tipFloor; w < len(d.childBits); w++ {
 		free := ^d.childBits[w]
@@ -286,6 +295,7 @@ func (d *DAG) sortedTips() []tip {
 	}
 	assert(len(out) == d.tips, "tip count out of step with the child bitset")
 	slices.SortFunc(out, func(a, b tip) int { return a.id.Compare(b.id) })
+	d.sorted, d.sortedLen = out, d.Len()
 	return out
 }
 
