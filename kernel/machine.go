@@ -318,8 +318,15 @@ func (m *Machine) Status() Status {
 	for key := range m.relations {
 		ids[key.peer] = true
 	}
+	// NB: keys sort by peer first, so each peer's relations are a run.
+	keys := m.relationKeys()
 	for _, p := range slices.Sorted(maps.Keys(ids)) {
-		ps := PeerStatus{Peer: p, Relations: m.relationStatus(p)}
+		n := 0
+		for n < len(keys) && keys[n].peer == p {
+			n++
+		}
+		ps := PeerStatus{Peer: p, Relations: m.relationStatus(keys[:n])}
+		keys = keys[n:]
 		if pr := m.peers[p]; pr != nil {
 			ps.Key, ps.Version, ps.Handshaken, ps.Stats, ps.Contacted = pr.key, pr.version, pr.handshaken, pr.stats, true
 		}

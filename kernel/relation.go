@@ -249,12 +249,10 @@ func (m *Machine) sessionDone(ss *session, failure string) {
 	m.persistRelation(r)
 }
 
-func (m *Machine) relationStatus(peer PeerID) []RelationStatus {
+// relationStatus describes the relations of keys, in their order.
+func (m *Machine) relationStatus(keys []sessionKey) []RelationStatus {
 	var out []RelationStatus
-	for _, key := range m.relationKeys() {
-		if key.peer != peer {
-			continue
-		}
+	for _, key := range keys {
 		r := m.relations[key]
 		st := RelationStatus{Tree: key.tree, State: "idle", Dirty: r.dirty, Attempts: r.retry.attempts,
 			LastSuccessAt: r.lastOK, LastError: r.lastErr}

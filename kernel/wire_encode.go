@@ -50,7 +50,7 @@ func (w *wireWriter) id(field string, id entry.ID) {
 	if id.IsZero() {
 		w.fail(field, "empty ID")
 	}
-	w.buf = append(append(append(w.buf, '"'), id.String()...), '"')
+	w.buf = append(id.AppendText(append(w.buf, '"')), '"')
 }
 
 func (w *wireWriter) ids(field string, ids []entry.ID) {
@@ -78,7 +78,7 @@ func (w *wireWriter) optKey(k entry.PublicKey) {
 		w.lit("null")
 		return
 	}
-	w.buf = append(append(append(w.buf, '"'), k.String()...), '"')
+	w.buf = append(k.AppendText(append(w.buf, '"')), '"')
 }
 
 // bytes writes a Vec<u8>: an array of integers, [] for nil.
