@@ -347,6 +347,16 @@ func (m *Machine) newTree(root entry.ID) *tree {
 	return &tree{root: root, dag: dag.NewSeeded(m.cfg.Seed), inflight: map[entry.ID]Seq{}, orphans: map[entry.ID]*orphan{}, waiters: map[entry.ID][]entry.ID{}, wanted: map[entry.ID]bool{}}
 }
 
+// Size returns how many entries of tree are stored and how many of them
+// are tips, without allocating: a caller that polls (the simulator's tips
+// check, after every step) compares the tips again only when these moved.
+func (m *Machine) Size(tree entry.ID) (entries, tips int) {
+	if t := m.trees[tree]; t != nil {
+		return t.dag.Len(), t.dag.TipCount()
+	}
+	return 0, 0
+}
+
 // Tips returns the stored tips of tree in ID order, or nil when the machine
 // holds none of it. Cheaper than Status for one tree.
 func (m *Machine) Tips(tree entry.ID) []entry.ID {

@@ -189,11 +189,21 @@ func checkTips(w *world, s *stepInfo) {
 		return
 	}
 	for _, tree := range n.trees {
-		if set := n.acked[tree]; len(set.list) > 0 && !set.sameTips(n.m.Tips(tree)) {
+		set := n.acked[tree]
+		if len(set.list) == 0 {
+			continue
+		}
+		entries, tips := n.m.Size(tree)
+		ag := &set.agreed
+		if ag.m == n.m && ag.list == len(set.list) && ag.entries == entries && ag.tipsAt == tips {
+			continue
+		}
+		if !set.sameTips(n.m.Tips(tree)) {
 			w.failf(chkTips, n, "tree %s: machine tips %s, maxima of the acknowledged store %s",
 				w.tr.namer(tree), describeIDs(n.m.Tips(tree), w.tr.namer), describeIDs(set.sortedTips(), w.tr.namer))
 			return
 		}
+		ag.m, ag.list, ag.entries, ag.tipsAt = n.m, len(set.list), entries, tips
 	}
 	if !s.wantsStatus() {
 		return

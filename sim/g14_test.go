@@ -22,7 +22,7 @@ var (
 // units of T and the share of requests that failed. Each seed runs once:
 // determinism of the profile is TestSim's (-sim.profile=g14).
 func TestG14(t *testing.T) {
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(campaignGCPercent))
 	n := *flagG14Seeds
 	if testing.Short() {
 		n = min(n, 8)

@@ -408,6 +408,13 @@ type treeSet struct {
 	list []entry.ID
 	tips map[entry.ID]bool
 	fp   uint64
+	// agreed is when checkTips last found the machine's tips equal to
+	// these: which machine, the size of this set, and the machine's size.
+	// A DAG only grows, so while none of them moved, neither did the tips.
+	agreed struct {
+		m                     *kernel.Machine
+		list, entries, tipsAt int
+	}
 }
 
 func newTreeSet() *treeSet {

@@ -29,13 +29,17 @@ var (
 	flagShrink  = flag.Bool("sim.shrink", false, "when -sim.seed fails, shrink its schedule and print the replay command")
 )
 
+// campaignGCPercent is the GOGC of campaigns and of BenchmarkSim: a run
+// allocates much and keeps little (a few MB live), so collecting less
+// often costs memory nobody needs and saves CPU.
+const campaignGCPercent = 400
+
 // TestSim runs a campaign of seeds (or one seed with -sim.seed), each
 // twice with the trace hashes compared, plus every regression seed of
 // testdata/regressions.txt; it prints the coverage table and fails on any
 // failure, any trace mismatch, or a coverage gap.
 func TestSim(t *testing.T) {
-	// A run allocates much and keeps little: collect less often.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(campaignGCPercent))
 	disable, err := ParseFaults(*flagDisable)
 	if err != nil {
 		t.Fatal(err)
