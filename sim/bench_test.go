@@ -277,3 +277,42 @@ func benchCompression(b *testing.B) {
 	b.ReportMetric(ratio, "sim/wall")
 	b.ReportMetric(ratio/10_000, "x_of_10000x_goal")
 }
+
+// TestProfileClassify pins how the harness benchmark splits samples: a
+// kernel entry point anywhere on the stack makes it the kernel's, unless a
+// checker's replay is on it too; a stack with no frame of this module is
+// the runtime's.
+func TestProfileClassify(t *testing.T) {
+	sample := func(names ...string) *profile.Sample {
+		var locs []*profile.Location
+		for _, n := range names { // leaf first, as in a profile
+			locs = append(locs, &profile.Location{Line: []profile.Line{{Function: &profile.Function{Name: n}}}})
+		}
+		return &profile.Sample{Location: locs}
+	}
+	const (
+		sim    = "github.com/eidsync/eidsync/sim.(*node).feed"
+		step   = "github.com/eidsync/eidsync/kernel.(*Machine).Step"
+		status = "github.com/eidsync/eidsync/kernel.(*Machine).Status"
+		replay = "github.com/eidsync/eidsync/sim.(*EventLog).Replay"
+		leaf   = "github.com/oasisprotocol/curve25519-voi/curve.vecMul_AVX2"
+		gc     = "runtime.gcBgMarkWorker"
+	)
+	for _, c := range []struct {
+		names []string
+		want  part
+	}{
+		{[]string{leaf, step, sim}, partKernel},                                     // the machine's own work, down to the curve
+		{[]string{status, "github.com/eidsync/eidsync/sim.checkTips"}, partHarness}, // a checker reading the kernel
+		{[]string{leaf, step, replay, sim}, partHarness},                            // the purity replay runs Step to check it
+		{[]string{"runtime.scanobject", gc}, partRuntime},                           // the collector
+		{[]string{"runtime.mallocgc", sim}, partHarness},                            // an allocation of the simulator's
+	} {
+		if got := classify(sample(c.names...)); got != c.want {
+			t.Errorf("%v: got part %d, want %d", c.names, got, c.want)
+		}
+	}
+	if !inEd25519(sample(leaf, step)) || inEd25519(sample(status)) {
+		t.Error("inEd25519 misreads the curve25519-voi frames")
+	}
+}
