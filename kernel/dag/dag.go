@@ -319,12 +319,17 @@ func (d *DAG) Range(start Node, limit int) (out []Node, next Node) {
 	return out, end
 }
 
+// sortedTipBytes estimates one cached sorted tip: the Node, the ID's string
+// header and the string itself (a 36-byte CID in a 48-byte allocation).
+const sortedTipBytes = 24 + 48
+
 // MemoryBytes returns the bytes held by the index's slices and tables,
 // counted by capacity; the side map of non-standard IDs is estimated.
 func (d *DAG) MemoryBytes() int {
 	const otherEntryBytes = 64 // key, string header, map overhead
 	total := cap(d.digests) + 4*(cap(d.parentStart)+cap(d.parents)+cap(d.depth)+cap(d.slots))
 	total += 8*cap(d.childBits) + 4*cap(d.resolved)
+	total += cap(d.sorted) * sortedTipBytes
 	for _, id := range d.other {
 		total += otherEntryBytes + len(id.Bytes())
 	}

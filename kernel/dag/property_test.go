@@ -65,7 +65,10 @@ func (m *model) tips() []entry.ID {
 // genDAG draws a DAG of up to maxNodes entries, each with distinct parents
 // among earlier entries, some with non-standard IDs, and adds it; it also
 // tries refused Adds on the way and checks they change nothing.
-func genDAG(t *rapid.T, maxNodes int) (*dag.DAG, *model) {
+func genDAG(t *rapid.T, maxNodes int) (*dag.DAG, *model) { return genDAGEach(t, maxNodes, nil) }
+
+// genDAGEach is genDAG calling each, when set, after every entry added.
+func genDAGEach(t *rapid.T, maxNodes int, each func(*dag.DAG, *model)) (*dag.DAG, *model) {
 	size := rapid.IntRange(1, maxNodes).Draw(t, "size")
 	d := dag.NewSeeded(rapid.Uint64().Draw(t, "seed"))
 	m := &model{}
@@ -97,6 +100,9 @@ func genDAG(t *rapid.T, maxNodes int) (*dag.DAG, *model) {
 		}
 		m.ids = append(m.ids, x)
 		m.parents = append(m.parents, nodesOf(ps))
+		if each != nil {
+			each(d, m)
+		}
 	}
 	return d, m
 }
@@ -190,6 +196,32 @@ func TestPropertyTips(t *testing.T) {
 				t.Fatalf("IsTip(%d) = %v", n, d.IsTip(n))
 			}
 		}
+	})
+}
+
+// TestPropertyTipsAsGrown asks for the tips while the DAG grows: the
+// sorted tips are cached until the next Add, which must never serve a
+// stale set (nor let a caller's copy alias the cache).
+func TestPropertyTipsAsGrown(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		genDAGEach(t, 40, func(d *dag.DAG, m *model) {
+			if !rapid.Bool().Draw(t, "ask") {
+				return
+			}
+			got := d.Tips()
+			if want := m.tips(); !slices.Equal(got, want) {
+				t.Fatalf("after %d entries: Tips = %v, want %v", d.Len(), got, want)
+			}
+			if len(got) > 0 {
+				got[0] = entry.ID{} // the caller's slice: the cache must not see this
+				if again := d.Tips(); again[0].IsZero() {
+					t.Fatalf("Tips returned the cache itself")
+				}
+			}
+			if f := d.Frontier(3); len(f) == 0 {
+				t.Fatalf("no frontier of a DAG of %d entries", d.Len())
+			}
+		})
 	})
 }
 
