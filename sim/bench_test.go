@@ -193,8 +193,9 @@ func classify(smp *profile.Sample) part {
 				return partHarness
 			case kernelEntries[name]:
 				found = partKernel
-			case found == partRuntime && strings.HasPrefix(name, "github.com/eidsync/eidsync/"):
-				found = partHarness
+			case found == partRuntime && (strings.HasPrefix(name, "github.com/eidsync/eidsync/") ||
+				strings.HasPrefix(name, "github.com/anishathalye/porcupine.")):
+				found = partHarness // porcupine checks on goroutines of its own
 			}
 		}
 	}
@@ -310,11 +311,12 @@ func TestProfileClassify(t *testing.T) {
 		names []string
 		want  part
 	}{
-		{[]string{leaf, step, sim}, partKernel},                                     // the machine's own work, down to the curve
-		{[]string{status, "github.com/eidsync/eidsync/sim.checkTips"}, partHarness}, // a checker reading the kernel
-		{[]string{leaf, step, replay, sim}, partHarness},                            // the purity replay runs Step to check it
-		{[]string{"runtime.scanobject", gc}, partRuntime},                           // the collector
-		{[]string{"runtime.mallocgc", sim}, partHarness},                            // an allocation of the simulator's
+		{[]string{leaf, step, sim}, partKernel},                                          // the machine's own work, down to the curve
+		{[]string{status, "github.com/eidsync/eidsync/sim.checkTips"}, partHarness},      // a checker reading the kernel
+		{[]string{leaf, step, replay, sim}, partHarness},                                 // the purity replay runs Step to check it
+		{[]string{"runtime.scanobject", gc}, partRuntime},                                // the collector
+		{[]string{"runtime.mallocgc", sim}, partHarness},                                 // an allocation of the simulator's
+		{[]string{"github.com/anishathalye/porcupine.checkParallel.func1"}, partHarness}, // the linearizability checker
 	} {
 		if got := classify(sample(c.names...)); got != c.want {
 			t.Errorf("%v: got part %d, want %d", c.names, got, c.want)
