@@ -13,7 +13,9 @@
 // choice comes from a per-subsystem PCG stream (rng.go). Each seed draws
 // its swarm (swarm.go): which fault kinds of faultTable (faults.go) are on
 // and how strongly, the kernel limits and the workload mix. The subsystems
-// are the network (net.go: encoded bytes, exchanges answered exactly once),
+// are the network (net.go: encoded bytes, exchanges answered exactly once,
+// signatures prechecked as a transport does, through one memo of verdicts
+// per run, sigmemo.go),
 // the nodes (node.go: crash, restart through kernel.New, pause, wipe,
 // join), their stores (storage.go: faults at the Persist boundary), their
 // clocks (clock.go) and the workload (workload.go, rogue.go). The checkers
