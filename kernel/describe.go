@@ -26,7 +26,7 @@ func (n Namer) id(id entry.ID) string {
 
 func (n Namer) appendID(b []byte, id entry.ID) []byte {
 	if n == nil {
-		return append(b, id.String()...)
+		return id.AppendText(b)
 	}
 	return append(b, n(id)...)
 }
